@@ -1,0 +1,67 @@
+/**
+ * @module admin/health-status: the JSON of `GET <admin.path>/health`, in smart-stick-loadbalancer's shape
+ * so existing dashboards keep working. Header values and functions are never included.
+ */
+import type { Gateway } from '../gateway/index.js';
+import type { Upstream } from '../upstream/index.js';
+
+export interface HealthStatusBackend {
+  id: string | number;
+  url: string;
+  healthy: boolean;
+  weight: number;
+  requests: number;
+  activeConnections: number;
+  lastChecked: string | null;
+  healthCheck: {
+    path: string;
+    method: string;
+    algorithm: string;
+    timeout: number;
+    hasCustomHeaders: boolean;
+    hasCustomFunction: boolean;
+  };
+}
+
+export interface HealthStatus {
+  timestamp: string;
+  strategy: string;
+  total: number;
+  healthy: number;
+  unhealthy: number;
+  backends: HealthStatusBackend[];
+}
+
+export function buildHealthStatus(gateway: Gateway): HealthStatus {
+  const backends = gateway.upstreams.map(describe);
+  const healthy = backends.filter((b) => b.healthy).length;
+  return {
+    timestamp: new Date().toISOString(),
+    strategy: gateway.strategyName,
+    total: backends.length,
+    healthy,
+    unhealthy: backends.length - healthy,
+    backends,
+  };
+}
+
+function describe(u: Upstream): HealthStatusBackend {
+  const h = u.health;
+  return {
+    id: u.rawId,
+    url: u.url,
+    healthy: u.healthy,
+    weight: u.weight,
+    requests: u.requests,
+    activeConnections: u.inflight,
+    lastChecked: u.lastChecked === null ? null : u.lastChecked.toISOString(),
+    healthCheck: {
+      path: h.path,
+      method: h.method,
+      algorithm: h.algorithm,
+      timeout: h.timeoutMs,
+      hasCustomHeaders: Object.keys(h.headers).length > 0,
+      hasCustomFunction: h.check !== undefined,
+    },
+  };
+}

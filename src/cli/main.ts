@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * @module cli/main: the `keyway` command. Parses argv, loads config, starts or checks, maps failures to
+ * exit codes. User errors print one line per problem and no stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { createAdminHandler } from '../admin/index.js';
+import { loadConfigFile, maskConfig, validateConfig } from '../config/index.js';
+import { startDemo } from '../demo/index.js';
+import { ConfigError, ConfigLoadError, formatIssue } from '../errors.js';
+import { Gateway } from '../gateway/index.js';
+import { USAGE, UsageError, parseCliArgs, type CliArgs } from './args.js';
+import { onShutdownSignals } from './signals.js';
+
+async function main(argv: readonly string[]): Promise<number | undefined> {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`keyway: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  switch (args.command) {
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case 'version':
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    case 'check':
+      return check(args);
+    case 'serve':
+      return serve(args);
+    case 'demo':
+      return demo(args);
+  }
+}
+
+async function resolve(args: CliArgs) {
+  const raw = await loadConfigFile(args.config as string);
+  return validateConfig(raw, { port: args.port, host: args.host });
+}
+
+async function check(args: CliArgs): Promise<number> {
+  const config = await resolve(args);
+  process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
+  return 0;
+}
+
+async function serve(args: CliArgs): Promise<undefined> {
+  const config = await resolve(args);
+  const gateway = new Gateway(config, { admin: createAdminHandler });
+  onShutdownSignals(() => gateway.close());
+  await gateway.listen();
+  return undefined;
+}
+
+async function demo(args: CliArgs): Promise<undefined> {
+  const running = await startDemo({ port: args.port ?? 8080, host: args.host });
+  onShutdownSignals(() => running.close());
+  process.stdout.write(
+    `\nkeyway demo\n  gateway:  ${running.url}   <- open this in a browser\n` +
+      running.backends.map((b) => `  backend:  ${b.url}  (${b.name})`).join('\n') +
+      `\n  status:   ${running.url}_lb/health\n\nPress Ctrl+C to stop.\n`,
+  );
+  return undefined;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`keyway: invalid config\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof ConfigLoadError) {
+      process.stderr.write(`keyway: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      const e = err as NodeJS.ErrnoException;
+      process.stderr.write(`keyway: ${e.code === 'EADDRINUSE' ? `address in use: ${e.message}` : String(e?.stack ?? e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,5 @@
+/** @module config: option types, validation and loading. Everything else reads the frozen result. */
+export * from './types.js';
+export { validateConfig, type ConfigOverrides } from './validate.js';
+export { loadConfig, loadConfigFile } from './load.js';
+export { maskConfig, MASK } from './mask.js';

@@ -1,0 +1,187 @@
+/**
+ * @module config/load: reads a config file by its extension (JSON, YAML, or a JS module) into plain input for
+ * `validateConfig`. Parse errors name the file, line and column, since "invalid JSON" alone sends users hunting.
+ */
+import { access, readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYamlText, YAMLParseError } from 'yaml';
+import { ConfigLoadError } from '../errors.js';
+import type { GatewayConfig } from './types.js';
+import { validateConfig, type ConfigOverrides } from './validate.js';
+
+const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
+const YAML_EXTENSIONS = new Set(['.yaml', '.yml']);
+
+/**
+ * Loads `file` without validating it. `.json` and `.yaml`/`.yml` are parsed; `.js`/`.mjs`/`.cjs` are imported and
+ * their default export used (or the module's named exports when there is no default). A default export that is a
+ * function is called and awaited, so a config may be computed (secrets fetched, backends discovered).
+ *
+ * @throws {ConfigLoadError} when the file is missing, unparsable, has an unknown extension, or its module throws.
+ */
+export async function loadConfigFile(file: string): Promise<unknown> {
+  const ext = extname(file).toLowerCase();
+  if (JS_EXTENSIONS.has(ext)) return importConfig(file);
+  if (ext !== '.json' && !YAML_EXTENSIONS.has(ext)) {
+    throw new ConfigLoadError(`${file}: unsupported config extension "${ext}" (expected .json, .yaml, .yml, .js, .mjs or .cjs)`);
+  }
+  const text = await readText(file);
+  return ext === '.json' ? parseJson(file, text) : parseYaml(file, text);
+}
+
+/**
+ * `loadConfigFile` then `validateConfig`.
+ *
+ * @throws {ConfigLoadError} when the file cannot be read or parsed.
+ * @throws {ConfigError} when its content is invalid.
+ * @example
+ * const config = await loadConfig('keyway.yaml', { port: 9000 });
+ */
+export async function loadConfig(file: string, overrides?: ConfigOverrides): Promise<GatewayConfig> {
+  return validateConfig(await loadConfigFile(file), overrides);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    const text = await readFile(file, 'utf8');
+    return text.startsWith('\uFEFF') ? text.slice(1) : text; // editors on Windows add a BOM JSON.parse rejects
+  } catch (err) {
+    throw new ConfigLoadError(`cannot read config ${file}: ${errorText(err)}`, err);
+  }
+}
+
+async function importConfig(file: string): Promise<unknown> {
+  // Checked first so a missing file reads like the JSON case, not like a module-resolution failure.
+  try {
+    await access(file);
+  } catch (err) {
+    throw new ConfigLoadError(`cannot read config ${file}: ${errorText(err)}`, err);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigLoadError(`${file}: cannot load config module: ${errorText(err)}`, err);
+  }
+  // A plain copy of the namespace: it is an exotic object some consumers would not treat as a record.
+  const value = 'default' in mod ? mod.default : { ...mod };
+  if (typeof value !== 'function') return value;
+  try {
+    return await (value as () => unknown)();
+  } catch (err) {
+    throw new ConfigLoadError(`${file}: config function failed: ${errorText(err)}`, err);
+  }
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const message = errorText(err);
+    const offset = jsonErrorOffset(text, message);
+    const { line, column } = lineColumn(text, offset);
+    throw new ConfigLoadError(`${file}: invalid JSON at line ${line} column ${column}: ${jsonReason(message)}`, err);
+  }
+}
+
+/** V8 says "at position N" for most errors; Node 20 omits it for "Unexpected token", so scan for it then. */
+function jsonErrorOffset(text: string, message: string): number {
+  const match = /at position (\d+)/.exec(message);
+  if (match?.[1] !== undefined) return Number(match[1]);
+  if (message.includes('end of JSON input')) return text.length;
+  return scanJson(text);
+}
+
+/** Drops V8's position and source excerpt, which the line/column already replace. */
+function jsonReason(message: string): string {
+  const token = /^(Unexpected token '.*?'), (?:\.\.\.)?"/s.exec(message); // V8 may elide the excerpt's start
+  if (token?.[1] !== undefined) return token[1];
+  return message.replace(/ in JSON at position \d+.*$/s, '');
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  return { line: before.split('\n').length, column: offset - lineStart + 1 };
+}
+
+class ScanStop {
+  constructor(readonly offset: number) {}
+}
+
+const LITERAL = /true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** Offset of the first character a strict JSON reader rejects. Only runs after JSON.parse has failed. */
+function scanJson(text: string): number {
+  let i = 0;
+  const stop = (): never => {
+    throw new ScanStop(i);
+  };
+  const space = () => {
+    while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
+  };
+  const expect = (ch: string) => (text.charAt(i) === ch ? i++ : stop());
+  const string = () => {
+    expect('"');
+    for (;;) {
+      const ch = text.charAt(i);
+      if (ch === '"') return void i++;
+      if (ch === '' || ch < ' ') stop();
+      i += ch === '\\' ? 2 : 1;
+    }
+  };
+  const list = (close: string, item: () => void) => {
+    i++;
+    space();
+    if (text.charAt(i) === close) return void i++;
+    for (;;) {
+      item();
+      space();
+      if (text.charAt(i) === close) return void i++;
+      expect(',');
+    }
+  };
+  const value = (): void => {
+    space();
+    const ch = text.charAt(i);
+    if (ch === '{') {
+      return list('}', () => {
+        space();
+        string();
+        space();
+        expect(':');
+        value();
+      });
+    }
+    if (ch === '[') return list(']', value);
+    if (ch === '"') return string();
+    LITERAL.lastIndex = i;
+    if (LITERAL.exec(text) === null) stop();
+    i = LITERAL.lastIndex;
+  };
+  try {
+    value();
+    space();
+    return i;
+  } catch (err) {
+    if (err instanceof ScanStop) return err.offset;
+    return 0; // e.g. a stack overflow on absurd nesting: report the start rather than fail to report at all
+  }
+}
+
+function parseYaml(file: string, text: string): unknown {
+  try {
+    return parseYamlText(text) as unknown;
+  } catch (err) {
+    if (!(err instanceof YAMLParseError)) throw new ConfigLoadError(`${file}: invalid YAML: ${errorText(err)}`, err);
+    const pos = err.linePos?.[0];
+    const reason = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    const where = pos ? ` at line ${pos.line} column ${pos.col}` : '';
+    throw new ConfigLoadError(`${file}: invalid YAML${where}: ${reason}`, err);
+  }
+}

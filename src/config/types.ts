@@ -1,0 +1,129 @@
+/**
+ * @module config/types: the resolved, frozen configuration every other folder reads. Produced only by
+ * `validateConfig()`; durations are milliseconds and say so in their names.
+ */
+
+/** Names accepted by `strategy`. Kept here (below balancer/) so validation can list them. */
+export const STRATEGY_NAMES = ['round-robin', 'least-connections', 'random', 'p2c', 'consistent-hash'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/** What a strategy sees of a backend. `Upstream` satisfies it structurally. */
+export interface Candidate {
+  readonly id: string;
+  /** Effective weight; 0 means "no new traffic" and such candidates are never offered. */
+  readonly weight: number;
+  /** In-flight requests plus open WebSockets. */
+  readonly inflight: number;
+}
+
+/** Per-pick facts. Every field may be missing; a strategy must still pick. */
+export interface PickContext {
+  /** The request's key for key-based strategies (from `hashKey`), when it has one. */
+  readonly hashKey?: string | undefined;
+  /** Candidate ids not to pick (a retry on another backend). */
+  readonly exclude?: ReadonlySet<string> | undefined;
+}
+
+/** A custom strategy, given as a function in a JS config. Returning null/undefined means "none fits" (503). */
+export type CustomStrategyFn = (candidates: readonly Candidate[], ctx: PickContext) => Candidate | null | undefined;
+
+/** The backend as a custom health check sees it. */
+export interface BackendInfo {
+  readonly id: string | number;
+  readonly url: string;
+}
+
+/** A custom health check: resolve true when healthy. Throwing or rejecting counts as unhealthy. */
+export type HealthCheckFn = (backend: BackendInfo) => boolean | Promise<boolean>;
+
+export type HealthAlgorithm = 'http' | 'http-status';
+
+/** Health settings after merging global `health` with the backend's own `health*` fields. */
+export interface HealthSettings {
+  /** Probe period. Config key `health.interval` (ms) or `health.intervalMs`. Default 10000. */
+  readonly intervalMs: number;
+  /** Probe path. Default `/` (smart-stick's). */
+  readonly path: string;
+  /** Probe method. Default `GET`. */
+  readonly method: string;
+  /** `http`: any HTTP response is healthy; `http-status`: only 2xx. Default `http-status` (smart-stick's). */
+  readonly algorithm: HealthAlgorithm;
+  /** Probe timeout (ms). Default 2000 (smart-stick's). */
+  readonly timeoutMs: number;
+  /** Extra probe headers; values are secrets and never shown. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Custom check replacing the HTTP probe. */
+  readonly check: HealthCheckFn | undefined;
+  /** Consecutive successes to turn healthy. Default 2. */
+  readonly rise: number;
+  /** Consecutive failures to turn unhealthy. Default 3. */
+  readonly fall: number;
+}
+
+export interface BackendConfig {
+  /** Stable string form of the id (cookie value, admin paths). */
+  readonly id: string;
+  /** The id as configured (number or string), shown in status output. */
+  readonly rawId: string | number;
+  /** `http://` or `https://` URL; a path prefix in it is prepended to every forwarded path. */
+  readonly url: string;
+  /** Relative weight, integer >= 0. Default 1. 0 takes no new traffic. */
+  readonly weight: number;
+  /** Email address alerted on state changes (issue 3). */
+  readonly owner: string | undefined;
+  readonly health: HealthSettings;
+}
+
+export type SameSite = 'Strict' | 'Lax' | 'None';
+
+export interface StickyConfig {
+  /** Cookie name. Default `keyway_sticky`. */
+  readonly cookie: string;
+  /** HMAC key. From config, else `KEYWAY_STICKY_SECRET`, else random per process (with a warning). */
+  readonly secret: string | undefined;
+  /** Cookie Max-Age (ms); undefined makes a session cookie. */
+  readonly maxAgeMs: number | undefined;
+  /** Add `Secure`. Default false. */
+  readonly secure: boolean;
+  /** Default `Lax`. */
+  readonly sameSite: SameSite;
+}
+
+export interface AdminConfig {
+  /** Prefix of admin routes. Default `/_lb`. */
+  readonly path: string;
+  /** Bearer token; without it only loopback clients reach admin routes. Never shown. */
+  readonly token: string | undefined;
+}
+
+export interface TimeoutsConfig {
+  /** TCP connect to a backend (ms). Default 5000; exceeded -> 504. */
+  readonly connectMs: number;
+  /** From request sent to response headers received (ms). Default 30000; exceeded -> 504. */
+  readonly responseMs: number;
+}
+
+export interface GatewayConfig {
+  /** Listen address. Default `0.0.0.0`. */
+  readonly host: string;
+  /** Listen port. Default 8080; 0 picks a free port. */
+  readonly port: number;
+  readonly strategy: StrategyName | CustomStrategyFn;
+  /** `header:<name>` | `cookie:<name>` | `query:<name>` | `ip`, or undefined. */
+  readonly hashKey: string | undefined;
+  readonly backends: readonly BackendConfig[];
+  /** The global health settings (backends carry their merged copy). */
+  readonly health: HealthSettings;
+  /** `false` turns stickiness off. On by default. */
+  readonly sticky: StickyConfig | false;
+  readonly admin: AdminConfig;
+  /** smart-stick's `email` block, kept as given for the alerts of a later issue. Never shown. */
+  readonly email: Readonly<Record<string, unknown>> | undefined;
+  readonly timeouts: TimeoutsConfig;
+  /** Peers (IP addresses) whose `X-Forwarded-For` is appended to rather than replaced. Default []. */
+  readonly trustedProxies: readonly string[];
+  /** Forward the client's Host header (true, default) or the backend's. */
+  readonly preserveHost: boolean;
+  /** Graceful shutdown: how long in-flight requests may take before sockets are cut (ms). Default 10000. */
+  readonly shutdownGraceMs: number;
+}

@@ -1,0 +1,116 @@
+/**
+ * @module errors: the one catalogue of keyway's error classes. Callers match on `code`, never on message text;
+ * `docs/errors.md` lists every code and a test keeps the two in sync.
+ */
+
+/** Every stable error code keyway can raise. */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'KW_ERR_CONFIG_INVALID',
+  CONFIG_LOAD: 'KW_ERR_CONFIG_LOAD',
+  PROXY_NO_BACKEND: 'KW_ERR_PROXY_NO_BACKEND',
+  PROXY_UPSTREAM: 'KW_ERR_PROXY_UPSTREAM',
+  PROXY_TIMEOUT: 'KW_ERR_PROXY_TIMEOUT',
+  PROXY_BAD_REQUEST: 'KW_ERR_PROXY_BAD_REQUEST',
+  ADMIN_UNAUTHORIZED: 'KW_ERR_ADMIN_UNAUTHORIZED',
+  ADMIN_NOT_FOUND: 'KW_ERR_ADMIN_NOT_FOUND',
+  GATEWAY_STATE: 'KW_ERR_GATEWAY_STATE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class: a stable `code`, an HTTP `statusCode` where one applies, and the `cause`. */
+export class KeywayError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number | undefined;
+  constructor(code: ErrorCode, message: string, options?: { statusCode?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KeywayError';
+    this.code = code;
+    this.statusCode = options?.statusCode;
+  }
+}
+
+/** One problem in a config: `path` is dotted (`backends.1.url`), empty for the root. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The config failed validation; `issues` holds one entry per problem, each printable on one line. */
+export class ConfigError extends KeywayError {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
+    super(ErrorCodes.CONFIG_INVALID, `invalid config:\n${issues.map(formatIssue).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/** The config file could not be read or parsed (missing file, bad JSON/YAML with its line, module threw). */
+export class ConfigLoadError extends KeywayError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.CONFIG_LOAD, message, { cause });
+    this.name = 'ConfigLoadError';
+  }
+}
+
+/** No backend can take the request: 503. */
+export class NoBackendError extends KeywayError {
+  constructor(message = 'no healthy backend available') {
+    super(ErrorCodes.PROXY_NO_BACKEND, message, { statusCode: 503 });
+    this.name = 'NoBackendError';
+  }
+}
+
+/** The backend refused, reset or sent garbage before a response: 502. */
+export class UpstreamError extends KeywayError {
+  constructor(message = 'bad gateway', cause?: unknown) {
+    super(ErrorCodes.PROXY_UPSTREAM, message, { statusCode: 502, cause });
+    this.name = 'UpstreamError';
+  }
+}
+
+/** The backend did not answer in time: 504. */
+export class UpstreamTimeoutError extends KeywayError {
+  constructor(message = 'gateway timeout') {
+    super(ErrorCodes.PROXY_TIMEOUT, message, { statusCode: 504 });
+    this.name = 'UpstreamTimeoutError';
+  }
+}
+
+/** The client sent something the gateway will not forward: 400 (or the given 4xx). */
+export class BadRequestError extends KeywayError {
+  constructor(message = 'bad request', statusCode = 400) {
+    super(ErrorCodes.PROXY_BAD_REQUEST, message, { statusCode });
+    this.name = 'BadRequestError';
+  }
+}
+
+/** An admin route was called without the right credentials: 401. */
+export class AdminUnauthorizedError extends KeywayError {
+  constructor() {
+    super(ErrorCodes.ADMIN_UNAUTHORIZED, 'admin token required', { statusCode: 401 });
+    this.name = 'AdminUnauthorizedError';
+  }
+}
+
+/** An admin route or resource does not exist: 404. */
+export class AdminNotFoundError extends KeywayError {
+  constructor(message = 'not found') {
+    super(ErrorCodes.ADMIN_NOT_FOUND, message, { statusCode: 404 });
+    this.name = 'AdminNotFoundError';
+  }
+}
+
+/** An operation that the gateway's lifecycle state does not allow (listen twice, listen after close). */
+export class GatewayStateError extends KeywayError {
+  constructor(message: string) {
+    super(ErrorCodes.GATEWAY_STATE, message);
+    this.name = 'GatewayStateError';
+  }
+}
+
+/** `path: message`, or just the message for a root-level problem. */
+export function formatIssue(issue: ConfigIssue): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+}

@@ -1,0 +1,57 @@
+/**
+ * @module gateway/backend-picker: which backend serves a request: the one its sticky cookie names while
+ * that one is healthy, else the strategy's pick. Allocates nothing per request beyond what the strategy does.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Strategy } from '../balancer/index.js';
+import type { KeyExtractor, StickySessions } from '../sticky/index.js';
+import type { Upstream, UpstreamPool } from '../upstream/index.js';
+
+/** The outcome of one pick; reused by the caller to avoid an object per request. */
+export interface Pick {
+  upstream: Upstream | null;
+  /** Set-Cookie line to send when the client is (re)pinned; undefined when its cookie is already right. */
+  setCookie: string | undefined;
+}
+
+export class BackendPicker {
+  readonly #pool: UpstreamPool;
+  readonly #strategy: Strategy;
+  readonly #sticky: StickySessions | null;
+  readonly #keyOf: KeyExtractor | null;
+
+  constructor(pool: UpstreamPool, strategy: Strategy, sticky: StickySessions | null, keyOf: KeyExtractor | null) {
+    this.#pool = pool;
+    this.#strategy = strategy;
+    this.#sticky = sticky;
+    this.#keyOf = keyOf;
+  }
+
+  get strategyName(): string {
+    return this.#strategy.name;
+  }
+
+  /** Fills `out` for `req`. `out.upstream` is null when no backend can take it (503). */
+  pick(req: IncomingMessage, out: Pick): Pick {
+    out.setCookie = undefined;
+    const sticky = this.#sticky;
+    if (sticky !== null) {
+      const id = sticky.backendOf(req);
+      if (id !== null) {
+        const pinned = this.#pool.get(id);
+        // Weight 0 takes no *new* clients; a client already pinned stays while the backend is healthy.
+        if (pinned !== undefined && pinned.healthy) {
+          out.upstream = pinned;
+          return out;
+        }
+      }
+    }
+    const hashKey = this.#keyOf === null ? undefined : this.#keyOf(req);
+    const chosen = this.#strategy.pick(this.#pool.candidates(), hashKey === undefined ? NO_CONTEXT : { hashKey });
+    out.upstream = chosen;
+    if (chosen !== null && sticky !== null) out.setCookie = sticky.setCookieFor(chosen.id);
+    return out;
+  }
+}
+
+const NO_CONTEXT = Object.freeze({});

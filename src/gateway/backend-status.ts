@@ -1,0 +1,25 @@
+/** @module gateway/backend-status: the read-only snapshot of a backend that the gateway hands out. */
+import type { Upstream } from '../upstream/index.js';
+
+export interface BackendStatus {
+  readonly id: string | number;
+  readonly url: string;
+  readonly healthy: boolean;
+  readonly weight: number;
+  readonly requests: number;
+  readonly activeConnections: number;
+  /** ISO time of the last finished probe, or null before the first. */
+  readonly lastChecked: string | null;
+}
+
+export function snapshot(u: Upstream): BackendStatus {
+  return {
+    id: u.rawId,
+    url: u.url,
+    healthy: u.healthy,
+    weight: u.weight,
+    requests: u.requests,
+    activeConnections: u.inflight,
+    lastChecked: u.lastChecked === null ? null : u.lastChecked.toISOString(),
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * @module health/checker: runs active probes for every upstream of a pool on its own jittered schedule
+ * and turns their results, through rise/fall hysteresis, into `pool.setHealthy()` verdicts.
+ */
+import { EventEmitter } from 'node:events';
+import { GatewayStateError } from '../errors.js';
+import type { Logger } from '../types.js';
+import type { Upstream, UpstreamPool } from '../upstream/index.js';
+import { probe, type ProbeResult } from './probe.js';
+import { RiseFall } from './rise-fall.js';
+
+/** Options of a {@link HealthChecker}. */
+export interface HealthCheckerOptions {
+  /** Narrowed with `child({ component: 'health' })`; logs verdict changes and failed probes. */
+  readonly logger?: Logger | undefined;
+  /** Source of jitter in [0, 1). Default `Math.random`; tests inject a fixed one. */
+  readonly random?: (() => number) | undefined;
+}
+
+/** Events of a {@link HealthChecker}. Emitting with no listener costs next to nothing. */
+export interface HealthCheckerEvents {
+  /** After every probe whose result was applied, once the verdict is up to date. */
+  probe: [upstream: Upstream, result: ProbeResult];
+}
+
+/** The next probe starts `intervalMs` ± this fraction after the previous one ends. */
+const JITTER = 0.1;
+
+interface Entry {
+  readonly upstream: Upstream;
+  readonly riseFall: RiseFall;
+  readonly abort: AbortController;
+  timer: NodeJS.Timeout | undefined;
+  running: Promise<ProbeResult> | undefined;
+  /** Whether a first result was applied (the first one sets the verdict outright). */
+  seen: boolean;
+  stopped: boolean;
+}
+
+/**
+ * Active health checks for an {@link UpstreamPool}.
+ *
+ * Each upstream has its own loop: probe, apply, then wait `intervalMs` ± 10% from the moment the probe
+ * ENDED, so probes of one upstream never overlap however slow it answers, and the jitter keeps many
+ * gateways from probing a backend in lockstep.
+ *
+ * The first result of an upstream sets its verdict outright instead of going through rise/fall: a
+ * backend never seen alive should get no traffic, and one that answers should not wait `rise` intervals.
+ * HAProxy similarly starts servers as "going up" after one check. Later results need `fall` failures or
+ * `rise` successes in a row to flip the verdict.
+ *
+ * The pool does not announce additions and removals: call `track()` / `untrack()` when it changes.
+ *
+ * @example
+ * const checker = new HealthChecker(pool, { logger });
+ * await checker.start(); // first round done: dead backends are already down
+ * server.listen(port);
+ * // ... on shutdown
+ * await checker.close();
+ */
+export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
+  readonly #pool: UpstreamPool;
+  readonly #logger: Logger | undefined;
+  readonly #random: () => number;
+  readonly #entries = new Map<string, Entry>();
+  /** Probes in flight, also those of untracked upstreams, so close() waits for every one. */
+  readonly #inflight = new Set<Promise<ProbeResult>>();
+  #started: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(pool: UpstreamPool, options: HealthCheckerOptions = {}) {
+    super();
+    this.#pool = pool;
+    this.#logger = options.logger?.child({ component: 'health' });
+    this.#random = options.random ?? Math.random;
+  }
+
+  /**
+   * Probes every upstream of the pool (and every one tracked so far) in parallel, applies the results,
+   * then schedules each upstream. Resolves when that first round is complete; idempotent.
+   * Rejects with a `GatewayStateError` after `close()`.
+   */
+  start(): Promise<void> {
+    if (this.#closing) return Promise.reject(new GatewayStateError('health checker is closed'));
+    this.#started ??= this.#firstRound();
+    return this.#started;
+  }
+
+  async #firstRound(): Promise<void> {
+    for (const u of this.#pool.all) {
+      if (!this.#entries.has(u.id)) this.#entries.set(u.id, this.#entry(u));
+    }
+    await Promise.all([...this.#entries.values()].map((e) => e.running ?? this.#run(e)));
+  }
+
+  /**
+   * Starts checking `upstream` (one added to the pool after `start()`). Once started, its first probe
+   * runs at once; the promise resolves when that result is applied. Tracking an id again replaces the
+   * old entry. Until that first result the upstream keeps its current `healthy` flag, so add it to the
+   * pool with `healthy = false` to keep traffic off it until it has answered.
+   * @throws GatewayStateError after `close()`.
+   */
+  track(upstream: Upstream): Promise<void> {
+    if (this.#closing) throw new GatewayStateError('health checker is closed');
+    this.untrack(upstream.id);
+    const entry = this.#entry(upstream);
+    this.#entries.set(upstream.id, entry);
+    if (!this.#started) return Promise.resolve();
+    return this.#run(entry).then(() => undefined);
+  }
+
+  /** Stops checking the upstream with this id, aborting its probe in flight. Returns whether it was tracked. */
+  untrack(id: string): boolean {
+    const entry = this.#entries.get(id);
+    if (!entry) return false;
+    this.#stop(entry);
+    this.#entries.delete(id);
+    return true;
+  }
+
+  /**
+   * Probes the upstream now (for admin use) and restarts its schedule from the end of this probe.
+   * If a probe is already in flight, returns that one instead of overlapping it. Resolves `undefined`
+   * for an unknown id, before `start()` or after `close()`.
+   */
+  checkNow(id: string): Promise<ProbeResult | undefined> {
+    const entry = this.#entries.get(id);
+    if (!entry || !this.#started || this.#closing) return Promise.resolve(undefined);
+    if (entry.running) return entry.running;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    return this.#run(entry);
+  }
+
+  /** Stops every schedule, aborts probes in flight and resolves once they have ended. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    for (const entry of this.#entries.values()) this.#stop(entry);
+    this.#entries.clear();
+    await Promise.all(this.#inflight);
+  }
+
+  #entry(upstream: Upstream): Entry {
+    const { rise, fall } = upstream.health;
+    return {
+      upstream,
+      riseFall: new RiseFall({ rise, fall, healthy: upstream.healthy }),
+      abort: new AbortController(),
+      timer: undefined,
+      running: undefined,
+      seen: false,
+      stopped: false,
+    };
+  }
+
+  #stop(entry: Entry): void {
+    entry.stopped = true;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.abort.abort();
+  }
+
+  /** Runs one probe of `entry`, tracked as in flight until it has been applied and rescheduled. */
+  #run(entry: Entry): Promise<ProbeResult> {
+    const run: Promise<ProbeResult> = this.#cycle(entry).finally(() => {
+      this.#inflight.delete(run);
+      if (entry.running === run) entry.running = undefined;
+    });
+    entry.running = run;
+    this.#inflight.add(run);
+    return run;
+  }
+
+  async #cycle(entry: Entry): Promise<ProbeResult> {
+    const result = await probe(entry.upstream, entry.upstream.health, { signal: entry.abort.signal });
+    // A probe that ends after untrack()/close() is stale: applying it could resurrect a removed backend.
+    if (entry.stopped) return result;
+    try {
+      this.#apply(entry, result);
+    } catch (err) {
+      // Thrown by a 'backend:*' or 'probe' listener; the schedule must survive it.
+      this.#logger?.error({ err, backend: entry.upstream.id }, 'health listener threw');
+    }
+    this.#schedule(entry);
+    return result;
+  }
+
+  #apply(entry: Entry, result: ProbeResult): void {
+    const u = entry.upstream;
+    u.lastChecked = new Date();
+    let verdict: boolean;
+    if (entry.seen) {
+      verdict = entry.riseFall.record(result.ok);
+    } else {
+      entry.seen = true;
+      entry.riseFall.reset(result.ok);
+      verdict = result.ok;
+    }
+    if (!result.ok) this.#logger?.debug({ backend: u.id, error: result.error }, 'health probe failed');
+    if (verdict !== u.healthy) {
+      const fields = { backend: u.id, error: result.error, status: result.status };
+      if (verdict) this.#logger?.info(fields, 'backend is up');
+      else this.#logger?.warn(fields, 'backend is down');
+    }
+    this.#pool.setHealthy(u, verdict);
+    this.emit('probe', u, result);
+  }
+
+  #schedule(entry: Entry): void {
+    const interval = entry.upstream.health.intervalMs;
+    const factor = 1 - JITTER + 2 * JITTER * this.#random();
+    const timer = setTimeout(() => {
+      entry.timer = undefined;
+      void this.#run(entry);
+    }, Math.max(1, Math.round(interval * factor)));
+    // Background work only: it must not keep a process alive that has nothing else to do.
+    timer.unref();
+    entry.timer = timer;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * keyway: run many instances of a Node.js service and have them behave like one.
+ * Public surface: re-exports and `create*()` factories only.
+ */
+import { createAdminHandler } from './admin/index.js';
+import { validateConfig, type GatewayConfig } from './config/index.js';
+import { Gateway, type GatewayOptions } from './gateway/index.js';
+
+/**
+ * Validates `config` (the same shape as a config file) and builds a gateway with its admin routes.
+ * Throws `ConfigError` listing every problem.
+ *
+ * @example
+ * const gw = createGateway({ port: 8080, backends: [{ url: 'http://127.0.0.1:3001' }, { url: 'http://127.0.0.1:3002' }] });
+ * const { port } = await gw.listen();
+ */
+export function createGateway(config: unknown, options: Omit<GatewayOptions, 'admin'> = {}): Gateway {
+  const resolved: GatewayConfig = validateConfig(config);
+  return new Gateway(resolved, { ...options, admin: createAdminHandler });
+}
+
+export { Gateway, type GatewayOptions, type GatewayEvents, type BackendStatus } from './gateway/index.js';
+export * from './errors.js';
+export type { Logger, Closeable } from './types.js';
+export {
+  validateConfig,
+  loadConfigFile,
+  loadConfig,
+  maskConfig,
+  STRATEGY_NAMES,
+  type GatewayConfig,
+  type BackendConfig,
+  type HealthSettings,
+  type StickyConfig,
+  type Candidate,
+  type PickContext,
+  type CustomStrategyFn,
+  type HealthCheckFn,
+  type BackendInfo,
+} from './config/index.js';
+export { createStrategy, type Strategy } from './balancer/index.js';
+export { buildHealthStatus, type HealthStatus } from './admin/index.js';

@@ -1,0 +1,94 @@
+/**
+ * @module proxy/websocket-forwarder: tunnels a WebSocket upgrade to a backend. Frames are not parsed: once
+ * the backend answers 101 the two sockets are piped together, and either side closing tears down both.
+ */
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { UpstreamError, UpstreamTimeoutError } from '../errors.js';
+import type { Upstream } from '../upstream/index.js';
+import { writeRawError } from './error-response.js';
+import { hostOf, type ForwarderOptions } from './http-forwarder.js';
+import { filterResponseHeaders } from './response-headers.js';
+import { buildRequestHeaders } from './request-headers.js';
+import { DeadlineExceeded, openUpstreamRequest } from './upstream-request.js';
+
+const UPSTREAM_ERROR = new UpstreamError('bad gateway: the backend failed to accept the WebSocket');
+const TIMEOUT_ERROR = new UpstreamTimeoutError('gateway timeout: the backend did not answer the WebSocket handshake');
+
+export class WebSocketForwarder {
+  readonly #options: ForwarderOptions;
+  /** Open client sockets (handshaking or tunnelled), so shutdown can close them. */
+  readonly #sockets = new Set<Duplex>();
+
+  constructor(options: ForwarderOptions) {
+    this.#options = options;
+  }
+
+  /** How many client WebSockets are open or handshaking. */
+  get size(): number {
+    return this.#sockets.size;
+  }
+
+  /** Forwards an upgrade. `onEnd` runs once, when the client socket is gone. */
+  forward(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream, setCookie: string | undefined, onEnd: () => void): void {
+    this.#sockets.add(socket);
+    // node:http hands over the socket without an error listener; a client reset must not crash us.
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      onEnd();
+    });
+    const headers = buildRequestHeaders(req, this.#options, hostOf(upstream), true);
+    // A one-off socket: an upgraded connection never returns to a keep-alive pool.
+    const proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, false, this.#options);
+    socket.once('close', () => proxyReq.destroy());
+    proxyReq.on('error', (err) => writeRawError(socket, err instanceof DeadlineExceeded ? TIMEOUT_ERROR : UPSTREAM_ERROR));
+    proxyReq.on('response', (res) => relayRefusal(res, socket));
+    proxyReq.on('upgrade', (proxyRes, proxySocket, proxyHead) => {
+      if (socket.destroyed) {
+        proxySocket.destroy();
+        return;
+      }
+      proxySocket.on('error', () => socket.destroy());
+      proxySocket.once('close', () => socket.destroy());
+      socket.once('close', () => proxySocket.destroy());
+      const lines = statusLine(proxyRes) + headerLines(filterResponseHeaders(proxyRes.rawHeaders, undefined, true), setCookie);
+      socket.write(lines);
+      if (proxyHead.length > 0) socket.write(proxyHead);
+      if (head.length > 0) proxySocket.write(head);
+      proxySocket.pipe(socket);
+      socket.pipe(proxySocket);
+    });
+    proxyReq.end();
+  }
+
+  /** Ends every open WebSocket now (after the shutdown grace period). */
+  destroyAll(): void {
+    for (const s of this.#sockets) s.destroy();
+  }
+}
+
+/** The backend answered the upgrade with an ordinary response: pass it on, then close. */
+function relayRefusal(res: IncomingMessage, socket: Duplex): void {
+  if (socket.destroyed) {
+    res.destroy();
+    return;
+  }
+  const headers = filterResponseHeaders(res.rawHeaders, res.headers.connection);
+  headers.push('connection', 'close');
+  socket.write(statusLine(res) + headerLines(headers, undefined));
+  res.pipe(socket);
+}
+
+function statusLine(res: IncomingMessage): string {
+  const status = res.statusCode ?? 502;
+  return `HTTP/1.1 ${status} ${res.statusMessage || STATUS_CODES[status] || ''}\r\n`;
+}
+
+function headerLines(flat: readonly string[], setCookie: string | undefined): string {
+  let out = '';
+  for (let i = 0; i < flat.length; i += 2) out += `${flat[i]}: ${flat[i + 1]}\r\n`;
+  if (setCookie !== undefined) out += `set-cookie: ${setCookie}\r\n`;
+  return `${out}\r\n`;
+}

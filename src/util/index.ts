@@ -1,0 +1,2 @@
+/** @module util: pure helpers with no domain words (hashing, backoff, ...). */
+export { hash32 } from './hash.js';
