@@ -30,6 +30,8 @@ function isSecretPath(path: readonly string[]): boolean {
   if (key === undefined) return false;
   // Health header values (global `health.headers.*` and `backends.N.health.headers.*`) often carry tokens.
   if (path[path.length - 2] === 'headers' && path[path.length - 3] === 'health') return true;
+  // Webhook headers usually carry the receiver's credentials.
+  if (path[path.length - 2] === 'headers' && path[0] === 'alerts') return true;
   if (path.length === 1 && NOT_SECRET_TOP_LEVEL.has(key)) return false;
   return SECRET_KEY.test(key);
 }
@@ -60,7 +62,13 @@ function safeObject(value: object, path: readonly string[], seen: WeakSet<object
     } catch {
       child = '[unreadable]'; // a throwing getter in a JS config must not break `keyway check`
     }
-    const safe = isUrlPath([...path, key]) && typeof child === 'string' ? maskUrl(child) : toSafe(child, [...path, key], seen);
+    const childPath = [...path, key];
+    const safe =
+      isWebhookUrlPath(childPath) && typeof child === 'string'
+        ? maskWebhookUrl(child)
+        : isUrlPath(childPath) && typeof child === 'string'
+          ? maskUrl(child)
+          : toSafe(child, childPath, seen);
     if (safe !== undefined) Object.defineProperty(out, key, { value: safe, enumerable: true, writable: true, configurable: true });
   }
   return out;
@@ -68,6 +76,19 @@ function safeObject(value: object, path: readonly string[], seen: WeakSet<object
 
 function isUrlPath(path: readonly string[]): boolean {
   return path.length === 3 && path[0] === 'backends' && path[2] === 'url';
+}
+
+function isWebhookUrlPath(path: readonly string[]): boolean {
+  return path.length === 4 && path[0] === 'alerts' && path[1] === 'webhooks' && path[3] === 'url';
+}
+
+/** Webhook URLs (Slack's, for one) carry their secret in the path: only the origin is shown. */
+function maskWebhookUrl(raw: string): string {
+  try {
+    return `${new URL(raw).origin}/${MASK}`;
+  } catch {
+    return MASK;
+  }
 }
 
 /** `http://user:pw@host/` -> `http://user:***@host/`; anything unparsable comes back unchanged. */

@@ -173,10 +173,65 @@ const adminSchema = z.strictObject({
   token: nonEmpty().optional(),
 });
 
+const nonNegativeInt = () => int(0, 'must be an integer >= 0');
+const percent = () => int(0, 'must be an integer from 0 to 100', 100);
+
 const timeoutsSchema = z.strictObject({
   connectMs: positiveInt().optional(),
   responseMs: positiveInt().optional(),
+  upstreamIdleMs: positiveInt().optional(),
+  clientHeadersMs: positiveInt().optional(),
+  requestMs: nonNegativeInt().optional(),
+  clientIdleMs: positiveInt().optional(),
+  wsHandshakeMs: positiveInt().optional(),
+  wsIdleMs: nonNegativeInt().optional(),
 });
+
+const retriesSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    enabled: z.boolean().optional(),
+    budgetPercent: percent().optional(),
+    minPerSecond: nonNegativeInt().optional(),
+    idempotencyKey: z.boolean().optional(),
+  }),
+]);
+
+const outlierSchema = z.union([
+  z.literal(false),
+  z.strictObject({
+    consecutiveFailures: positiveInt().optional(),
+    on5xx: z.boolean().optional(),
+    baseEjectionMs: positiveInt().optional(),
+    maxEjectionMs: positiveInt().optional(),
+    maxEjectionPercent: percent().optional(),
+  }),
+]);
+
+const limitsSchema = z.strictObject({
+  maxBodyBytes: nonNegativeInt().optional(),
+  maxHeaderBytes: int(1024, 'must be an integer >= 1024').optional(),
+  wsMaxBytes: positiveInt().optional(),
+});
+
+const webhookSchema = z.strictObject({
+  url,
+  format: z.enum(['json', 'slack']).optional(),
+  headers: headers().optional(),
+});
+
+const alertsSchema = z.strictObject({
+  holdMs: nonNegativeInt().optional(),
+  webhooks: z.array(webhookSchema).optional(),
+  attempts: positiveInt().optional(),
+});
+
+const metricsSchema = z.union([
+  z.boolean(),
+  z.strictObject({ enabled: z.boolean().optional(), processMetrics: z.boolean().optional() }),
+]);
+
+const accessLogSchema = z.union([z.boolean(), z.strictObject({ destination: nonEmpty() })]);
 
 const ipAddress = z.string().refine((s) => isIP(s) !== 0, {
   error: (issue) => `must be an IP address, got ${JSON.stringify(issue.input)}`,
@@ -199,6 +254,15 @@ export const configSchema = z.strictObject({
   trustedProxies: z.array(ipAddress).optional(),
   preserveHost: z.boolean().optional(),
   shutdownGraceMs: int(0, 'must be an integer >= 0').optional(),
+  retries: retriesSchema.optional(),
+  outlier: outlierSchema.optional(),
+  whenAllDown: z.enum(['reject', 'fail-open']).optional(),
+  slowStartMs: nonNegativeInt().optional(),
+  drainTimeoutMs: nonNegativeInt().optional(),
+  limits: limitsSchema.optional(),
+  metrics: metricsSchema.optional(),
+  accessLog: accessLogSchema.optional(),
+  alerts: alertsSchema.optional(),
 });
 
 /** The parsed, normalised input: shapes checked, defaults not yet applied. */

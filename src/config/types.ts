@@ -101,6 +101,74 @@ export interface TimeoutsConfig {
   readonly connectMs: number;
   /** From request sent to response headers received (ms). Default 30000; exceeded -> 504. */
   readonly responseMs: number;
+  /** A backend socket silent this long in the middle of a response is cut (ms). Default 60000. */
+  readonly upstreamIdleMs: number;
+  /** A client must send its request headers within this (slowloris); else the connection is closed (ms). Default 10000. */
+  readonly clientHeadersMs: number;
+  /** A client must send its whole request (headers and body) within this; else 408 (ms). 0 = no limit. Default 300000. */
+  readonly requestMs: number;
+  /** An idle keep-alive client connection is closed after this (ms). Default 5000. */
+  readonly clientIdleMs: number;
+  /** The backend must answer a WebSocket upgrade within this; else 504 (ms). Default 10000. */
+  readonly wsHandshakeMs: number;
+  /** A WebSocket with no traffic either way for this long is closed (ms). 0 = never. Default 0. */
+  readonly wsIdleMs: number;
+}
+
+export interface RetriesConfig {
+  /** Retry failed requests once on another backend. Default true. */
+  readonly enabled: boolean;
+  /** Retries may add at most this percentage of requests (a budget, as in Envoy and Finagle). Default 20. */
+  readonly budgetPercent: number;
+  /** Retries always allowed per second regardless of traffic (the budget's floor). Default 3. */
+  readonly minPerSecond: number;
+  /** Also retry non-idempotent requests that carry an `Idempotency-Key` header. Default false. */
+  readonly idempotencyKey: boolean;
+}
+
+export interface OutlierConfig {
+  /** Consecutive failed requests that eject a backend. Default 5. */
+  readonly consecutiveFailures: number;
+  /** Count 5xx answers as failures too (connection errors always count). Default false. */
+  readonly on5xx: boolean;
+  /** First ejection lasts this; the n-th lasts n times this, capped by maxEjectionMs (ms). Default 30000. */
+  readonly baseEjectionMs: number;
+  /** Longest ejection (ms). Default 300000. */
+  readonly maxEjectionMs: number;
+  /** At most this percentage of backends may be ejected at once. Default 50. */
+  readonly maxEjectionPercent: number;
+}
+
+export interface LimitsConfig {
+  /** Largest request body accepted, declared or streamed (bytes); larger -> 413. Undefined = no limit. */
+  readonly maxBodyBytes: number | undefined;
+  /** Largest request head accepted (bytes); larger -> 431. Default 16384 (node's). */
+  readonly maxHeaderBytes: number;
+  /** Bytes a WebSocket may carry in both directions before it is closed. Undefined = no limit. */
+  readonly wsMaxBytes: number | undefined;
+}
+
+export interface WebhookConfig {
+  readonly url: string;
+  /** `json` (keyway's payload) or `slack` (incoming-webhook `{ text }`). Default json. */
+  readonly format: 'json' | 'slack';
+  /** Extra request headers (an auth token, say). Values are never shown. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface AlertsConfig {
+  /** Alert only on a state that lasts longer than this, damping flaps (ms). Default 30000. */
+  readonly holdMs: number;
+  readonly webhooks: readonly WebhookConfig[];
+  /** Delivery attempts per alert and channel before giving up. Default 5. */
+  readonly attempts: number;
+}
+
+export interface MetricsConfig {
+  /** Serve `GET <admin.path>/metrics`. Default true. */
+  readonly enabled: boolean;
+  /** Add node's process metrics (CPU, memory, event loop). Default false. */
+  readonly processMetrics: boolean;
 }
 
 export interface GatewayConfig {
@@ -126,4 +194,18 @@ export interface GatewayConfig {
   readonly preserveHost: boolean;
   /** Graceful shutdown: how long in-flight requests may take before sockets are cut (ms). Default 10000. */
   readonly shutdownGraceMs: number;
+  readonly retries: RetriesConfig;
+  /** Passive health: eject backends whose requests keep failing. `false` turns it off. */
+  readonly outlier: OutlierConfig | false;
+  /** When no backend may take traffic: answer 503 (`reject`, default) or use them all (`fail-open`, Envoy's panic). */
+  readonly whenAllDown: 'reject' | 'fail-open';
+  /** A backend that (re)joins ramps from 10% to full weight over this (ms). 0 = off. Default 0. */
+  readonly slowStartMs: number;
+  /** A draining backend keeps its sticky clients at most this long, then takes no traffic (ms). Default 300000. */
+  readonly drainTimeoutMs: number;
+  readonly limits: LimitsConfig;
+  readonly metrics: MetricsConfig;
+  /** One JSON line per request to `stdout`, `stderr` or a file path; `false` (default) for none. */
+  readonly accessLog: false | { readonly destination: string };
+  readonly alerts: AlertsConfig;
 }

@@ -5,7 +5,16 @@
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { configSchema, describeType, isBackendId, type BackendInput, type ConfigInput, type HealthInput } from './schema.js';
-import type { BackendConfig, GatewayConfig, HealthSettings, StickyConfig } from './types.js';
+import type {
+  BackendConfig,
+  GatewayConfig,
+  HealthSettings,
+  MetricsConfig,
+  OutlierConfig,
+  RetriesConfig,
+  StickyConfig,
+  TimeoutsConfig,
+} from './types.js';
 
 /** Values that win over the file, typically from CLI flags (`--port`, `--host`). */
 export interface ConfigOverrides {
@@ -125,11 +134,72 @@ function resolveConfig(input: ConfigInput): GatewayConfig {
     sticky: resolveSticky(input.sticky),
     admin: { path: input.admin?.path ?? '/_lb', token: input.admin?.token },
     email: input.email === undefined ? undefined : (copyData(input.email) as Record<string, unknown>),
-    timeouts: { connectMs: input.timeouts?.connectMs ?? 5000, responseMs: input.timeouts?.responseMs ?? 30_000 },
+    timeouts: resolveTimeouts(input.timeouts ?? {}),
     trustedProxies: [...(input.trustedProxies ?? [])],
     preserveHost: input.preserveHost ?? true,
     shutdownGraceMs: input.shutdownGraceMs ?? 10_000,
+    retries: resolveRetries(input.retries),
+    outlier: resolveOutlier(input.outlier),
+    whenAllDown: input.whenAllDown ?? 'reject',
+    slowStartMs: input.slowStartMs ?? 0,
+    drainTimeoutMs: input.drainTimeoutMs ?? 300_000,
+    limits: {
+      maxBodyBytes: input.limits?.maxBodyBytes,
+      maxHeaderBytes: input.limits?.maxHeaderBytes ?? 16_384,
+      wsMaxBytes: input.limits?.wsMaxBytes,
+    },
+    metrics: resolveMetrics(input.metrics),
+    accessLog: resolveAccessLog(input.accessLog),
+    alerts: {
+      holdMs: input.alerts?.holdMs ?? 30_000,
+      attempts: input.alerts?.attempts ?? 5,
+      webhooks: (input.alerts?.webhooks ?? []).map((w) => ({ url: w.url, format: w.format ?? 'json', headers: { ...w.headers } })),
+    },
   };
+}
+
+function resolveTimeouts(t: NonNullable<ConfigInput['timeouts']>): TimeoutsConfig {
+  return {
+    connectMs: t.connectMs ?? 5000,
+    responseMs: t.responseMs ?? 30_000,
+    upstreamIdleMs: t.upstreamIdleMs ?? 60_000,
+    clientHeadersMs: t.clientHeadersMs ?? 10_000,
+    requestMs: t.requestMs ?? 300_000,
+    clientIdleMs: t.clientIdleMs ?? 5000,
+    wsHandshakeMs: t.wsHandshakeMs ?? 10_000,
+    wsIdleMs: t.wsIdleMs ?? 0,
+  };
+}
+
+function resolveRetries(r: ConfigInput['retries']): RetriesConfig {
+  const o = typeof r === 'object' ? r : {};
+  return {
+    enabled: typeof r === 'boolean' ? r : (o.enabled ?? true),
+    budgetPercent: o.budgetPercent ?? 20,
+    minPerSecond: o.minPerSecond ?? 3,
+    idempotencyKey: o.idempotencyKey ?? false,
+  };
+}
+
+function resolveOutlier(o: ConfigInput['outlier']): OutlierConfig | false {
+  if (o === false) return false;
+  return {
+    consecutiveFailures: o?.consecutiveFailures ?? 5,
+    on5xx: o?.on5xx ?? false,
+    baseEjectionMs: o?.baseEjectionMs ?? 30_000,
+    maxEjectionMs: o?.maxEjectionMs ?? 300_000,
+    maxEjectionPercent: o?.maxEjectionPercent ?? 50,
+  };
+}
+
+function resolveMetrics(m: ConfigInput['metrics']): MetricsConfig {
+  if (typeof m === 'boolean') return { enabled: m, processMetrics: false };
+  return { enabled: m?.enabled ?? true, processMetrics: m?.processMetrics ?? false };
+}
+
+function resolveAccessLog(a: ConfigInput['accessLog']): false | { destination: string } {
+  if (a === undefined || a === false) return false;
+  return a === true ? { destination: 'stdout' } : { destination: a.destination };
 }
 
 function resolveHealth(h: HealthInput): HealthSettings {

@@ -86,3 +86,16 @@ describe('maskConfig', () => {
     assert.deepEqual(maskConfig(null as unknown as GatewayConfig), {});
   });
 });
+
+describe('maskConfig: alerts', () => {
+it('masks webhook URLs and headers; only the origin shows', () => {
+  const config = validateConfig({
+    backends: [{ url: 'http://127.0.0.1:1' }],
+    alerts: { webhooks: [{ url: 'https://hooks.slack.example/services/T000/B000/XXXXSECRET', format: 'slack', headers: { authorization: 'Bearer hook-secret' } }] },
+  });
+  const text = JSON.stringify(maskConfig(config));
+  assert.ok(!text.includes('XXXXSECRET'));
+  assert.ok(!text.includes('hook-secret'));
+  assert.ok(text.includes('https://hooks.slack.example/***'));
+});
+});

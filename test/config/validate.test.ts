@@ -116,7 +116,16 @@ describe('validateConfig: defaults', () => {
     });
     assert.deepEqual(config.sticky, { cookie: 'keyway_sticky', secret: undefined, maxAgeMs: undefined, secure: false, sameSite: 'Lax' });
     assert.deepEqual(config.admin, { path: '/_lb', token: undefined });
-    assert.deepEqual(config.timeouts, { connectMs: 5000, responseMs: 30000 });
+    assert.deepEqual(config.timeouts, { connectMs: 5000, responseMs: 30000, clientHeadersMs: 10000, clientIdleMs: 5000, requestMs: 300000, upstreamIdleMs: 60000, wsHandshakeMs: 10000, wsIdleMs: 0 });
+    assert.deepEqual(config.retries, { enabled: true, budgetPercent: 20, minPerSecond: 3, idempotencyKey: false });
+    assert.deepEqual(config.outlier, { consecutiveFailures: 5, on5xx: false, baseEjectionMs: 30000, maxEjectionMs: 300000, maxEjectionPercent: 50 });
+    assert.equal(config.whenAllDown, 'reject');
+    assert.equal(config.slowStartMs, 0);
+    assert.equal(config.drainTimeoutMs, 300000);
+    assert.deepEqual(config.limits, { maxBodyBytes: undefined, maxHeaderBytes: 16384, wsMaxBytes: undefined });
+    assert.deepEqual(config.metrics, { enabled: true, processMetrics: false });
+    assert.equal(config.accessLog, false);
+    assert.deepEqual(config.alerts, { holdMs: 30000, attempts: 5, webhooks: [] });
     assert.deepEqual(config.trustedProxies, []);
     assert.equal(config.preserveHost, true);
     assert.equal(config.shutdownGraceMs, 10000);
@@ -161,7 +170,7 @@ describe('validateConfig: defaults', () => {
     });
     assert.deepEqual(
       [config.host, config.strategy, config.admin, config.timeouts, config.trustedProxies, config.preserveHost, config.shutdownGraceMs],
-      ['127.0.0.1', 'p2c', { path: '/admin/lb', token: 'tok' }, { connectMs: 100, responseMs: 200 }, ['10.0.0.1', '::1'], false, 0],
+      ['127.0.0.1', 'p2c', { path: '/admin/lb', token: 'tok' }, { connectMs: 100, responseMs: 200, clientHeadersMs: 10000, clientIdleMs: 5000, requestMs: 300000, upstreamIdleMs: 60000, wsHandshakeMs: 10000, wsIdleMs: 0 }, ['10.0.0.1', '::1'], false, 0],
     );
     assert.deepEqual([config.health.intervalMs, config.health.timeoutMs, config.health.rise, config.health.fall], [500, 250, 1, 5]);
   });
@@ -313,5 +322,57 @@ describe('validateConfig: duplicate ids', () => {
   it('is reported together with other backend problems', () => {
     const got = lines({ backends: [{ id: 'a', url: 'http://x' }, { id: 'a', url: 'nope' }] });
     assert.deepEqual(got.sort(), ['backends.1.id: duplicate id "a" (also backends.0.id)', 'backends.1.url: must be a valid URL']);
+  });
+});
+
+describe('validateConfig: resilience options', () => {
+  const base = { backends: [{ url: 'http://127.0.0.1:1' }] };
+  it('accepts shorthand booleans and objects', () => {
+    const c = validateConfig({ ...base, retries: false, outlier: false, metrics: false, accessLog: true });
+    assert.equal(c.retries.enabled, false);
+    assert.equal(c.outlier, false);
+    assert.equal(c.metrics.enabled, false);
+    assert.deepEqual(c.accessLog, { destination: 'stdout' });
+    const d = validateConfig({
+      ...base,
+      retries: { budgetPercent: 50, idempotencyKey: true },
+      outlier: { consecutiveFailures: 2, on5xx: true },
+      whenAllDown: 'fail-open',
+      limits: { maxBodyBytes: 1024, wsMaxBytes: 10 },
+      alerts: { holdMs: 0, webhooks: [{ url: 'http://127.0.0.1:9/hook', format: 'slack' }] },
+    });
+    assert.equal(d.retries.budgetPercent, 50);
+    assert.equal(d.outlier && d.outlier.consecutiveFailures, 2);
+    assert.equal(d.whenAllDown, 'fail-open');
+    assert.equal(d.limits.maxBodyBytes, 1024);
+    assert.deepEqual(d.alerts.webhooks, [{ url: 'http://127.0.0.1:9/hook', format: 'slack', headers: {} }]);
+  });
+  it('reports bad values with their paths', () => {
+    assert.throws(
+      () =>
+        validateConfig({
+          ...base,
+          whenAllDown: 'panic',
+          retries: { budgetPercent: 500 },
+          outlier: { maxEjectionPercent: -1, bogus: 1 },
+          alerts: { webhooks: [{ url: 'ftp://x' }] },
+          limits: { maxHeaderBytes: 10 },
+          timeouts: { wsIdleMs: -5 },
+        }),
+      (err: Error & { issues: { path: string; message: string }[] }) => {
+        const lines = err.issues.map((i) => `${i.path}: ${i.message}`);
+        for (const expected of [
+          'whenAllDown: unknown value "panic" (expected one of reject, fail-open)',
+          'alerts.webhooks.0.url: must be an http(s) URL, got "ftp://x"',
+          'limits.maxHeaderBytes: must be an integer >= 1024',
+          'timeouts.wsIdleMs: must be an integer >= 0',
+        ]) {
+          assert.ok(lines.includes(expected), `${expected} in ${JSON.stringify(lines)}`);
+        }
+        assert.ok(lines.some((l) => l.startsWith('retries')), JSON.stringify(lines));
+        assert.ok(lines.some((l) => l.startsWith('outlier')), JSON.stringify(lines));
+        return true;
+      },
+    );
   });
 });
