@@ -1,43 +1,151 @@
 /**
- * @module admin/admin-handler: routes under `admin.path`. Today: `GET /health` (status JSON). Every answer
- * is JSON; unknown routes are 404 and refused callers 401, both in the proxy's error shape.
+ * @module admin/admin-handler: routes under `admin.path`. Reads (`GET /health`, `/backends`, `/metrics`) answer
+ * loopback clients or the bearer token; every write needs the token, even from loopback. Answers are JSON;
+ * errors use the proxy's `{ error, code }` shape.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AdminNotFoundError, AdminUnauthorizedError, KeywayError } from '../errors.js';
+import { validateConfig, type BackendConfig, type GatewayConfig } from '../config/index.js';
+import { AdminNotFoundError, AdminUnauthorizedError, ConfigError, KeywayError, ErrorCodes, BadRequestError } from '../errors.js';
 import type { AdminHandler, Gateway } from '../gateway/index.js';
 import { sendError } from '../proxy/index.js';
+import type { AdminState } from '../upstream/index.js';
 import { AdminAccess } from './access.js';
-import { buildHealthStatus } from './health-status.js';
+import { buildBackendList, buildHealthStatus } from './health-status.js';
+import { readJsonObject } from './read-body.js';
 
 const UNAUTHORIZED = new AdminUnauthorizedError();
 const NOT_FOUND = new AdminNotFoundError('no such admin route');
-const METHOD = new KeywayError('KW_ERR_ADMIN_NOT_FOUND', 'method not allowed', { statusCode: 405 });
+const NO_BACKEND = new AdminNotFoundError('no such backend');
+const NO_METRICS = new AdminNotFoundError('metrics are disabled');
+const METHOD = new KeywayError(ErrorCodes.ADMIN_NOT_FOUND, 'method not allowed', { statusCode: 405 });
+const ACTIONS: ReadonlyMap<string, AdminState> = new Map<string, AdminState>([
+  ['drain', 'draining'],
+  ['disable', 'disabled'],
+  ['enable', 'enabled'],
+]);
 
 /** Builds the admin handler for `gateway`. */
 export function createAdminHandler(gateway: Gateway): AdminHandler {
   const access = new AdminAccess(gateway.config.admin.token);
   const prefix = gateway.config.admin.path;
   return (req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    if (!access.mayRead(req)) {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const route = (q === -1 ? url : url.slice(0, q)).slice(prefix.length) || '/';
+    const method = req.method ?? 'GET';
+    const write = method !== 'GET' && method !== 'HEAD';
+    if (!(write ? access.hasToken(req) : access.mayRead(req))) {
+      req.resume();
       res.setHeader('www-authenticate', 'Bearer');
       sendError(res, UNAUTHORIZED, false);
       return;
     }
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    const route = (q === -1 ? url : url.slice(0, q)).slice(prefix.length) || '/';
-    if (route === '/health') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('allow', 'GET, HEAD');
-        sendError(res, METHOD, false);
+    route_(gateway, route, method, req, res).catch((err: unknown) => {
+      const known = err instanceof KeywayError ? err : new KeywayError(ErrorCodes.GATEWAY_STATE, 'admin operation failed', { statusCode: 500, cause: err });
+      if (err instanceof ConfigError) {
+        sendJson(res, 400, { error: 'invalid backend', code: err.code, issues: err.issues });
         return;
       }
-      sendJson(res, 200, buildHealthStatus(gateway));
-      return;
-    }
-    sendError(res, NOT_FOUND, false);
+      sendError(res, known, false);
+    });
   };
+}
+
+async function route_(gw: Gateway, route: string, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const parts = route.split('/').filter(Boolean).map(safeDecode);
+  const [first, id, action] = parts;
+  if (parts.length === 1 && first === 'health') return read(method, req, res, () => sendJson(res, 200, buildHealthStatus(gw)));
+  if (parts.length === 1 && first === 'metrics') {
+    return read(method, req, res, async () => {
+      const metrics = gw.metrics;
+      if (metrics === null) return sendError(res, NO_METRICS, false);
+      const body = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+      res.end(body);
+    });
+  }
+  if (parts.length === 1 && first === 'reload' && method === 'POST') {
+    req.resume();
+    return sendJson(res, 200, await gw.reload());
+  }
+  if (first !== 'backends') return notFound(req, res);
+  if (parts.length === 1) {
+    if (method === 'POST') return addBackend(gw, req, res);
+    return read(method, req, res, () => sendJson(res, 200, { backends: buildBackendList(gw) }));
+  }
+  if (id === undefined) return notFound(req, res);
+  if (parts.length === 2) {
+    if (method === 'PATCH') return patchBackend(gw, id, req, res);
+    if (method === 'DELETE') return answer(res, gw.removeBackend(id), req);
+    return read(method, req, res, () => {
+      const found = buildBackendList(gw).find((b) => String(b.id) === id);
+      if (found === undefined) sendError(res, NO_BACKEND, false);
+      else sendJson(res, 200, found);
+    });
+  }
+  const state = action === undefined ? undefined : ACTIONS.get(action);
+  if (parts.length === 3 && state !== undefined) {
+    if (method !== 'POST') return methodNotAllowed(req, res, 'POST');
+    return answer(res, gw.setAdminState(id, state), req);
+  }
+  return notFound(req, res);
+}
+
+async function read(method: string, req: IncomingMessage, res: ServerResponse, run: () => void | Promise<void>): Promise<void> {
+  req.resume();
+  if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(req, res, 'GET, HEAD');
+  await run();
+}
+
+async function patchBackend(gw: Gateway, id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJsonObject(req);
+  const weight = body.weight;
+  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0) throw new BadRequestError('weight: must be an integer >= 0');
+  answer(res, gw.setWeight(id, weight), req);
+}
+
+async function addBackend(gw: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJsonObject(req);
+  if (body.id === undefined) throw new BadRequestError('id: required when adding a backend');
+  const backend = resolveBackend(gw.config, body);
+  const added = gw.addBackend(backend);
+  if (added === null) throw new KeywayError(ErrorCodes.ADMIN_CONFLICT, `backend id ${JSON.stringify(backend.id)} already exists`, { statusCode: 409 });
+  sendJson(res, 201, added);
+}
+
+/** Validates one backend with the same rules (and global health defaults) as the config file. */
+function resolveBackend(config: GatewayConfig, body: Record<string, unknown>): BackendConfig {
+  const h = config.health;
+  const validated = validateConfig({
+    backends: [{ ...body }],
+    health: { intervalMs: h.intervalMs, path: h.path, method: h.method, algorithm: h.algorithm, timeoutMs: h.timeoutMs, headers: h.headers, check: h.check, rise: h.rise, fall: h.fall },
+  });
+  return validated.backends[0] as BackendConfig;
+}
+
+function answer(res: ServerResponse, value: unknown, req: IncomingMessage): void {
+  req.resume();
+  if (value === null) sendError(res, NO_BACKEND, false);
+  else sendJson(res, 200, value);
+}
+
+function notFound(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  sendError(res, NOT_FOUND, false);
+}
+
+function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+  req.resume();
+  res.setHeader('allow', allow);
+  sendError(res, METHOD, false);
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

@@ -45,13 +45,34 @@ export function buildHealthStatus(gateway: Gateway): HealthStatus {
   };
 }
 
+/** One backend in `GET <admin>/backends`: the status entry plus what operators act on. */
+export interface BackendListEntry extends HealthStatusBackend {
+  adminState: string;
+  /** ISO time until which passive health keeps it out, or null. */
+  ejectedUntil: string | null;
+  /** Effective weight now (lower than `weight` while slow start ramps it up). */
+  effectiveWeight: number;
+  websockets: number;
+}
+
+export function buildBackendList(gateway: Gateway): BackendListEntry[] {
+  return gateway.upstreams.map((u) => ({
+    ...describe(u),
+    weight: u.configuredWeight,
+    adminState: u.adminState,
+    ejectedUntil: u.ejectedUntil > 0 ? new Date(u.ejectedUntil).toISOString() : null,
+    effectiveWeight: Math.round(u.weight * 1000) / 1000,
+    websockets: u.websockets,
+  }));
+}
+
 function describe(u: Upstream): HealthStatusBackend {
   const h = u.health;
   return {
     id: u.rawId,
     url: u.url,
     healthy: u.healthy,
-    weight: u.weight,
+    weight: u.configuredWeight,
     requests: u.requests,
     activeConnections: u.inflight,
     lastChecked: u.lastChecked === null ? null : u.lastChecked.toISOString(),

@@ -3,11 +3,11 @@
  * @module cli/main: the `keyway` command. Parses argv, loads config, starts or checks, maps failures to
  * exit codes. User errors print one line per problem and no stack trace.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createAdminHandler } from '../admin/index.js';
 import { loadConfigFile, maskConfig, validateConfig } from '../config/index.js';
 import { startDemo } from '../demo/index.js';
-import { ConfigError, ConfigLoadError, formatIssue } from '../errors.js';
+import { ConfigError, ConfigLoadError, ErrorCodes, KeywayError, formatIssue } from '../errors.js';
 import { Gateway } from '../gateway/index.js';
 import { USAGE, UsageError, parseCliArgs, type CliArgs } from './args.js';
 import { onShutdownSignals } from './signals.js';
@@ -34,6 +34,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return check(args);
     case 'serve':
       return serve(args);
+    case 'reload':
+      return reload(args);
     case 'demo':
       return demo(args);
   }
@@ -52,10 +54,36 @@ async function check(args: CliArgs): Promise<number> {
 
 async function serve(args: CliArgs): Promise<undefined> {
   const config = await resolve(args);
-  const gateway = new Gateway(config, { admin: createAdminHandler });
-  onShutdownSignals(() => gateway.close());
+  const gateway = new Gateway(config, { admin: createAdminHandler, configSource: () => resolve(args) });
+  onShutdownSignals(async () => {
+    await gateway.close();
+    if (args.pidFile) rmSync(args.pidFile, { force: true });
+  });
+  onReloadSignal(gateway);
   await gateway.listen();
+  if (args.pidFile) writeFileSync(args.pidFile, `${process.pid}\n`);
   return undefined;
+}
+
+/** SIGHUP re-reads the config file; an invalid one is refused with its errors logged, and the old one kept. */
+function onReloadSignal(gateway: Gateway): void {
+  process.on('SIGHUP', () => {
+    gateway.reload().catch((err: unknown) => {
+      const lines = err instanceof ConfigError ? err.issues.map(formatIssue) : [err instanceof Error ? err.message : String(err)];
+      process.stderr.write(`keyway: reload refused, keeping the running config\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+    });
+  });
+}
+
+function reload(args: CliArgs): number {
+  const pid = args.pid ?? Number(readFileSync(args.pidFile as string, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) {
+    process.stderr.write(`keyway: no process id in ${args.pidFile}\n`);
+    return 2;
+  }
+  process.kill(pid, 'SIGHUP');
+  process.stdout.write(`keyway: asked process ${pid} to reload its config\n`);
+  return 0;
 }
 
 async function demo(args: CliArgs): Promise<undefined> {
@@ -82,7 +110,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`keyway: invalid config\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}\n`);
       process.exitCode = 2;
-    } else if (err instanceof ConfigLoadError) {
+    } else if (err instanceof ConfigLoadError || (err instanceof KeywayError && err.code === ErrorCodes.ALERT_CONFIG)) {
       process.stderr.write(`keyway: ${err.message}\n`);
       process.exitCode = 2;
     } else {

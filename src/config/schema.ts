@@ -199,13 +199,19 @@ const retriesSchema = z.union([
 
 const outlierSchema = z.union([
   z.literal(false),
-  z.strictObject({
-    consecutiveFailures: positiveInt().optional(),
-    on5xx: z.boolean().optional(),
-    baseEjectionMs: positiveInt().optional(),
-    maxEjectionMs: positiveInt().optional(),
-    maxEjectionPercent: percent().optional(),
-  }),
+  z
+    .strictObject({
+      consecutiveFailures: positiveInt().optional(),
+      on5xx: z.boolean().optional(),
+      baseEjectionMs: positiveInt().optional(),
+      maxEjectionMs: positiveInt().optional(),
+      maxEjectionPercent: percent().optional(),
+    })
+    .superRefine((o, ctx) => {
+      if (o.maxEjectionMs !== undefined && o.maxEjectionMs < (o.baseEjectionMs ?? 30_000)) {
+        ctx.addIssue({ code: 'custom', path: ['maxEjectionMs'], message: 'must be >= baseEjectionMs' });
+      }
+    }, ALWAYS),
 ]);
 
 const limitsSchema = z.strictObject({

@@ -187,7 +187,8 @@ function resolveOutlier(o: ConfigInput['outlier']): OutlierConfig | false {
     consecutiveFailures: o?.consecutiveFailures ?? 5,
     on5xx: o?.on5xx ?? false,
     baseEjectionMs: o?.baseEjectionMs ?? 30_000,
-    maxEjectionMs: o?.maxEjectionMs ?? 300_000,
+    // As in Envoy, the cap is never below the first ejection.
+    maxEjectionMs: o?.maxEjectionMs ?? Math.max(300_000, o?.baseEjectionMs ?? 30_000),
     maxEjectionPercent: o?.maxEjectionPercent ?? 50,
   };
 }

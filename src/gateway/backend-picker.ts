@@ -1,6 +1,6 @@
 /**
- * @module gateway/backend-picker: which backend serves a request: the one its sticky cookie names while
- * that one is healthy, else the strategy's pick. Allocates nothing per request beyond what the strategy does.
+ * @module gateway/backend-picker: which backend serves a request: the one its sticky cookie names while that one
+ * may still serve it, else the strategy's pick. Allocates nothing per request beyond what the strategy does.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Strategy } from '../balancer/index.js';
@@ -13,6 +13,8 @@ export interface Pick {
   /** Set-Cookie line to send when the client is (re)pinned; undefined when its cookie is already right. */
   setCookie: string | undefined;
 }
+
+const NO_CONTEXT = Object.freeze({});
 
 export class BackendPicker {
   readonly #pool: UpstreamPool;
@@ -31,27 +33,39 @@ export class BackendPicker {
     return this.#strategy.name;
   }
 
-  /** Fills `out` for `req`. `out.upstream` is null when no backend can take it (503). */
-  pick(req: IncomingMessage, out: Pick): Pick {
+  /** Whether sticky sessions are on. */
+  get sticky(): boolean {
+    return this.#sticky !== null;
+  }
+
+  /** The Set-Cookie line pinning a client to `upstream` (undefined without stickiness). */
+  cookieFor(upstream: Upstream): string | undefined {
+    return this.#sticky?.setCookieFor(upstream.id);
+  }
+
+  /**
+   * Fills `out` for `req`. `exclude` holds ids not to use (a retry). `out.upstream` is null when no backend
+   * can take it (503).
+   */
+  pick(req: IncomingMessage, out: Pick, exclude: ReadonlySet<string> | null): Pick {
     out.setCookie = undefined;
     const sticky = this.#sticky;
     if (sticky !== null) {
       const id = sticky.backendOf(req);
-      if (id !== null) {
+      if (id !== null && (exclude === null || !exclude.has(id))) {
         const pinned = this.#pool.get(id);
-        // Weight 0 takes no *new* clients; a client already pinned stays while the backend is healthy.
-        if (pinned !== undefined && pinned.healthy) {
+        // Weight 0 and draining take no *new* clients; a client already pinned stays while its backend may serve.
+        if (pinned !== undefined && this.#pool.mayServeSticky(pinned)) {
           out.upstream = pinned;
           return out;
         }
       }
     }
     const hashKey = this.#keyOf === null ? undefined : this.#keyOf(req);
-    const chosen = this.#strategy.pick(this.#pool.candidates(), hashKey === undefined ? NO_CONTEXT : { hashKey });
+    const ctx = exclude === null ? (hashKey === undefined ? NO_CONTEXT : { hashKey }) : { hashKey, exclude };
+    const chosen = this.#strategy.pick(this.#pool.candidates(), ctx);
     out.upstream = chosen;
     if (chosen !== null && sticky !== null) out.setCookie = sticky.setCookieFor(chosen.id);
     return out;
   }
 }
-
-const NO_CONTEXT = Object.freeze({});

@@ -17,7 +17,7 @@ export function snapshot(u: Upstream): BackendStatus {
     id: u.rawId,
     url: u.url,
     healthy: u.healthy,
-    weight: u.weight,
+    weight: u.configuredWeight,
     requests: u.requests,
     activeConnections: u.inflight,
     lastChecked: u.lastChecked === null ? null : u.lastChecked.toISOString(),

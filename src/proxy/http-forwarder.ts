@@ -1,60 +1,104 @@
 /**
  * @module proxy/http-forwarder: forwards one HTTP request to a chosen backend and streams the answer back.
- * Bodies stream both ways with backpressure (pipe), so memory stays bounded whatever their size.
+ * Bodies stream both ways with backpressure (pipe), so memory stays bounded whatever their size. The body is
+ * piped only once the backend connection is up, so a refused connection leaves it unread and replayable.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { UpstreamError, UpstreamTimeoutError } from '../errors.js';
+import { performance } from 'node:perf_hooks';
+import { BadRequestError, UpstreamError, UpstreamTimeoutError } from '../errors.js';
 import type { Upstream } from '../upstream/index.js';
 import { sendError } from './error-response.js';
+import type { Exchange, ExchangeHandler } from './exchange.js';
 import { filterResponseHeaders } from './response-headers.js';
 import { buildRequestHeaders, type RequestHeaderOptions } from './request-headers.js';
+import { mayRetry } from './retry-policy.js';
 import { DeadlineExceeded, openUpstreamRequest, type Deadlines, type UpstreamAgents } from './upstream-request.js';
 
-export interface ForwarderOptions extends RequestHeaderOptions, Deadlines {}
-
-/** Hooks the gateway gives each exchange. */
-export interface ExchangeHooks {
-  /** Extra response header lines (Set-Cookie for stickiness); may be undefined. */
-  readonly setCookie: string | undefined;
-  /** Ask the client to close the connection after this response (graceful shutdown). */
-  readonly closeConnection: boolean;
+export interface ForwarderOptions extends RequestHeaderOptions, Deadlines {
+  /** A backend socket silent this long in the middle of a response is cut (ms). */
+  readonly upstreamIdleMs: number;
+  /** Largest request body (bytes); undefined for none. */
+  readonly maxBodyBytes: number | undefined;
+  /** Retry non-idempotent requests that carry `Idempotency-Key`. */
+  readonly idempotencyKey: boolean;
 }
 
 const UPSTREAM_ERROR = new UpstreamError('bad gateway: the backend failed to answer');
 const TIMEOUT_ERROR = new UpstreamTimeoutError('gateway timeout: the backend did not answer in time');
+const TOO_LARGE = new BadRequestError('payload too large', 413);
+
+/** Raised on the upstream request when the streamed body passes `maxBodyBytes`. */
+class BodyTooLarge extends Error {}
 
 export class HttpForwarder {
   readonly #options: ForwarderOptions;
   readonly #agents: UpstreamAgents;
+  readonly #handler: ExchangeHandler;
 
-  constructor(options: ForwarderOptions) {
+  constructor(options: ForwarderOptions, handler: ExchangeHandler) {
     this.#options = options;
+    this.#handler = handler;
     // Idle sockets are dropped before node's default 5 s server keep-alive timeout would close them
     // under us, which would otherwise surface as resets on reuse.
     const agentOptions = { keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' as const, timeout: 4000 };
     this.#agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
   }
 
-  /**
-   * Forwards `req` to `upstream`. `onEnd` runs exactly once, when the client-side response is closed
-   * (finished, failed or aborted), so counters stay true however the exchange ends.
-   */
-  forward(req: IncomingMessage, res: ServerResponse, upstream: Upstream, hooks: ExchangeHooks, onEnd: () => void): void {
+  /** Starts forwarding `ex` to `ex.upstream`. The handler hears about the response, failures and the end. */
+  start(ex: Exchange): void {
+    ex.res.once('close', () => {
+      // The client went away (or the exchange ended): nothing upstream should outlive it.
+      if (!ex.res.writableFinished) ex.proxyReq?.destroy();
+      this.#handler.onEnd(ex);
+    });
+    this.attempt(ex);
+  }
+
+  /** Runs one attempt of `ex` on `ex.upstream` (the first, or a retry after `onAttemptFailed`). */
+  attempt(ex: Exchange): void {
+    const req = ex.req;
+    const upstream = ex.upstream;
+    ex.attempts++;
+    ex.attemptStartedAt = performance.now();
     const headers = buildRequestHeaders(req, this.#options, hostOf(upstream), false);
     const proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, this.#agents, this.#options);
-    res.once('close', () => {
-      // The client went away (or the exchange ended): nothing upstream should outlive it.
-      if (!res.writableFinished) proxyReq.destroy();
-      onEnd();
+    ex.proxyReq = proxyReq;
+    let connected = false;
+    proxyReq.once('socket', (socket) => {
+      if (!socket.connecting) {
+        connected = true;
+        this.#pipeBody(ex);
+      } else {
+        socket.once('connect', () => {
+          connected = true;
+          if (ex.proxyReq === proxyReq) this.#pipeBody(ex);
+        });
+      }
     });
     proxyReq.on('error', (err) => {
-      const closeConnection = !req.complete;
-      sendError(res, err instanceof DeadlineExceeded ? TIMEOUT_ERROR : UPSTREAM_ERROR, closeConnection);
+      if (ex.proxyReq !== proxyReq || ex.res.headersSent || ex.res.destroyed) {
+        if (ex.proxyReq === proxyReq && !ex.res.writableFinished) ex.res.destroy();
+        return;
+      }
+      if (err instanceof BodyTooLarge) {
+        sendError(ex.res, TOO_LARGE, true);
+        return;
+      }
+      const timedOut = err instanceof DeadlineExceeded && err.phase === 'response';
+      const facts = { connected, reusedSocket: proxyReq.reusedSocket, bodyBytesSent: ex.bodyBytes, timedOut };
+      const retryable = mayRetry(req, facts, this.#options.idempotencyKey);
+      if (retryable) this.#unpipe(ex, proxyReq);
+      if (this.#handler.onAttemptFailed(ex, err, retryable)) return;
+      sendError(ex.res, err instanceof DeadlineExceeded ? TIMEOUT_ERROR : UPSTREAM_ERROR, !req.complete);
     });
-    proxyReq.on('response', (proxyRes) => relayResponse(proxyRes, res, hooks));
-    req.pipe(proxyReq);
+    proxyReq.on('response', (proxyRes) => {
+      ex.upstreamSeconds = (performance.now() - ex.attemptStartedAt) / 1000;
+      this.#handler.onResponse(ex, proxyRes.statusCode ?? 502);
+      proxyReq.setTimeout(this.#options.upstreamIdleMs, () => proxyReq.destroy(new Error('upstream idle')));
+      relayResponse(proxyRes, ex);
+    });
   }
 
   /** Closes idle upstream sockets. In-flight requests keep theirs. */
@@ -62,13 +106,39 @@ export class HttpForwarder {
     this.#agents.http.destroy();
     this.#agents.https.destroy();
   }
+
+  #pipeBody(ex: Exchange): void {
+    const req = ex.req;
+    const proxyReq = ex.proxyReq;
+    if (proxyReq === null) return;
+    if (!ex.piping) {
+      ex.piping = true;
+      const max = this.#options.maxBodyBytes;
+      req.on('data', (chunk: Buffer) => {
+        ex.bodyBytes += chunk.length;
+        if (max !== undefined && ex.bodyBytes > max) ex.proxyReq?.destroy(new BodyTooLarge());
+      });
+    }
+    if (req.readableEnded) proxyReq.end();
+    else req.pipe(proxyReq);
+  }
+
+  /** Detaches the body from a failed attempt and holds it (paused) for the next one. */
+  #unpipe(ex: Exchange, proxyReq: http.ClientRequest): void {
+    ex.req.unpipe(proxyReq);
+    ex.req.pause();
+  }
 }
 
-function relayResponse(proxyRes: IncomingMessage, res: ServerResponse, hooks: ExchangeHooks): void {
+function relayResponse(proxyRes: IncomingMessage, ex: Exchange): void {
+  const res: ServerResponse = ex.res;
   const headers = filterResponseHeaders(proxyRes.rawHeaders, proxyRes.headers.connection);
-  if (hooks.setCookie !== undefined) headers.push('set-cookie', hooks.setCookie);
-  if (hooks.closeConnection) headers.push('connection', 'close');
+  if (ex.setCookie !== undefined) headers.push('set-cookie', ex.setCookie);
+  if (ex.closeConnection) headers.push('connection', 'close');
   res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, headers);
+  proxyRes.on('data', (chunk: Buffer) => {
+    ex.responseBytes += chunk.length;
+  });
   proxyRes.pipe(res, { end: false });
   proxyRes.once('end', () => {
     if (proxyRes.rawTrailers.length > 0) res.addTrailers(pairs(proxyRes.rawTrailers));

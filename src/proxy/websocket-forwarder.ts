@@ -8,7 +8,8 @@ import type { Duplex } from 'node:stream';
 import { UpstreamError, UpstreamTimeoutError } from '../errors.js';
 import type { Upstream } from '../upstream/index.js';
 import { writeRawError } from './error-response.js';
-import { hostOf, type ForwarderOptions } from './http-forwarder.js';
+import { hostOf } from './http-forwarder.js';
+import type { RequestHeaderOptions } from './request-headers.js';
 import { filterResponseHeaders } from './response-headers.js';
 import { buildRequestHeaders } from './request-headers.js';
 import { DeadlineExceeded, openUpstreamRequest } from './upstream-request.js';
@@ -16,13 +17,33 @@ import { DeadlineExceeded, openUpstreamRequest } from './upstream-request.js';
 const UPSTREAM_ERROR = new UpstreamError('bad gateway: the backend failed to accept the WebSocket');
 const TIMEOUT_ERROR = new UpstreamTimeoutError('gateway timeout: the backend did not answer the WebSocket handshake');
 
+export interface WebSocketOptions extends RequestHeaderOptions {
+  readonly connectMs: number;
+  /** The backend must answer the upgrade within this (ms); else 504. */
+  readonly handshakeMs: number;
+  /** Close a tunnel with no traffic either way for this long (ms); 0 = never. */
+  readonly idleMs: number;
+  /** Close a tunnel after this many bytes in both directions together; undefined = no limit. */
+  readonly maxBytes: number | undefined;
+}
+
+/** Per-tunnel callbacks from the gateway. */
+export interface TunnelHooks {
+  /** The backend accepted the upgrade (101). */
+  onOpen(): void;
+  /** The client socket is gone. Called exactly once. */
+  onEnd(): void;
+}
+
 export class WebSocketForwarder {
-  readonly #options: ForwarderOptions;
+  readonly #options: WebSocketOptions;
+  readonly #deadlines: { connectMs: number; responseMs: number };
   /** Open client sockets (handshaking or tunnelled), so shutdown can close them. */
   readonly #sockets = new Set<Duplex>();
 
-  constructor(options: ForwarderOptions) {
+  constructor(options: WebSocketOptions) {
     this.#options = options;
+    this.#deadlines = { connectMs: options.connectMs, responseMs: options.handshakeMs };
   }
 
   /** How many client WebSockets are open or handshaking. */
@@ -30,18 +51,18 @@ export class WebSocketForwarder {
     return this.#sockets.size;
   }
 
-  /** Forwards an upgrade. `onEnd` runs once, when the client socket is gone. */
-  forward(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream, setCookie: string | undefined, onEnd: () => void): void {
+  /** Forwards an upgrade. `hooks.onEnd` runs once, when the client socket is gone. */
+  forward(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream, setCookie: string | undefined, hooks: TunnelHooks): void {
     this.#sockets.add(socket);
     // node:http hands over the socket without an error listener; a client reset must not crash us.
     socket.on('error', () => socket.destroy());
     socket.once('close', () => {
       this.#sockets.delete(socket);
-      onEnd();
+      hooks.onEnd();
     });
     const headers = buildRequestHeaders(req, this.#options, hostOf(upstream), true);
     // A one-off socket: an upgraded connection never returns to a keep-alive pool.
-    const proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, false, this.#options);
+    const proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, false, this.#deadlines);
     socket.once('close', () => proxyReq.destroy());
     proxyReq.on('error', (err) => writeRawError(socket, err instanceof DeadlineExceeded ? TIMEOUT_ERROR : UPSTREAM_ERROR));
     proxyReq.on('response', (res) => relayRefusal(res, socket));
@@ -59,8 +80,28 @@ export class WebSocketForwarder {
       if (head.length > 0) proxySocket.write(head);
       proxySocket.pipe(socket);
       socket.pipe(proxySocket);
+      this.#applyLimits(socket, proxySocket);
+      hooks.onOpen();
     });
     proxyReq.end();
+  }
+
+  /** Idle timeout and byte budget; each costs nothing unless configured. */
+  #applyLimits(socket: Duplex, proxySocket: Duplex): void {
+    const { idleMs, maxBytes } = this.#options;
+    if (idleMs > 0 && 'setTimeout' in socket) {
+      // The client socket sees traffic both ways (it reads what it sends and writes what it gets).
+      (socket as import('node:net').Socket).setTimeout(idleMs, () => socket.destroy());
+    }
+    if (maxBytes !== undefined) {
+      let bytes = 0;
+      const count = (chunk: Buffer): void => {
+        bytes += chunk.length;
+        if (bytes > maxBytes) socket.destroy();
+      };
+      socket.on('data', count);
+      proxySocket.on('data', count);
+    }
   }
 
   /** Ends every open WebSocket now (after the shutdown grace period). */

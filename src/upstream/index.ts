@@ -1,3 +1,5 @@
-/** @module upstream: backends and the pool that holds them. */
-export { Upstream, type UpstreamTarget } from './upstream.js';
-export { UpstreamPool, type PoolEvents } from './pool.js';
+/** @module upstream: backends, the pool that holds them, passive outlier ejection and slow start. */
+export { Upstream, type UpstreamTarget, type AdminState } from './upstream.js';
+export { UpstreamPool, type PoolEvents, type UpstreamPoolOptions, type WhenAllDown } from './pool.js';
+export { OutlierDetector, type OutlierOptions } from './outlier-detector.js';
+export { slowStartFactor, SLOW_START_MIN_FACTOR } from './slow-start.js';

@@ -1,6 +1,6 @@
 /**
- * @module upstream/upstream: one backend: its address, weight, health verdict and live counters.
- * State changes go through `UpstreamPool` so the candidate list it caches stays true.
+ * @module upstream/upstream: one backend: its address, weights, health verdict, ejection, admin state and
+ * live counters. State changes go through `UpstreamPool` so the candidate list it caches stays true.
  */
 import type { BackendConfig, HealthSettings } from '../config/index.js';
 
@@ -13,6 +13,13 @@ export interface UpstreamTarget {
   readonly basePath: string;
 }
 
+/**
+ * What the operator allows: `enabled` takes new clients; `draining` takes no new clients but keeps the
+ * ones pinned to it (sticky sessions) so they finish; `disabled` takes no traffic at all and its pinned
+ * clients are moved (HAProxy's `drain` and `maint`).
+ */
+export type AdminState = 'enabled' | 'draining' | 'disabled';
+
 export class Upstream {
   readonly id: string;
   readonly rawId: string | number;
@@ -20,14 +27,25 @@ export class Upstream {
   readonly owner: string | undefined;
   readonly health: HealthSettings;
   readonly target: UpstreamTarget;
-  /** Configured weight; 0 takes no new traffic. Change through `UpstreamPool.setWeight`. */
+  /** Weight as configured (integer >= 0); 0 takes no new traffic. Change through `UpstreamPool.setWeight`. */
+  configuredWeight: number;
+  /**
+   * Effective weight, what strategies see: `configuredWeight`, times the slow-start factor while the backend
+   * ramps up after (re)joining, so it may be fractional. Kept by the pool.
+   */
   weight: number;
-  /** Current verdict of the health checks. Change through `UpstreamPool.setHealthy`. */
+  /** Current verdict of the active health checks. Change through `UpstreamPool.setHealthy`. */
   healthy = true;
+  /** Until when (epoch ms) passive health keeps it out; 0 when not ejected. Kept by the pool. */
+  ejectedUntil = 0;
+  /** What the operator allows. Change through `UpstreamPool.setAdminState`. */
+  adminState: AdminState = 'enabled';
   /** When the last probe finished. */
   lastChecked: Date | null = null;
   /** In-flight requests plus open WebSockets. */
   inflight = 0;
+  /** Open WebSocket tunnels (also counted in `inflight`), so status can tell them apart. Kept by the gateway. */
+  websockets = 0;
   /** Requests and WebSocket upgrades ever sent here. */
   requests = 0;
 
@@ -37,6 +55,7 @@ export class Upstream {
     this.url = config.url;
     this.owner = config.owner;
     this.health = config.health;
+    this.configuredWeight = config.weight;
     this.weight = config.weight;
     this.target = parseTarget(config.url);
   }
