@@ -5,7 +5,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateConfig, type BackendConfig, type GatewayConfig } from '../config/index.js';
-import { AdminNotFoundError, AdminUnauthorizedError, ConfigError, KeywayError, ErrorCodes, BadRequestError } from '../errors.js';
+import {
+  AdminNotFoundError,
+  AdminUnauthorizedError,
+  BadRequestError,
+  ConfigError,
+  ConfigLoadError,
+  ErrorCodes,
+  GatewayStateError,
+  KeywayError,
+} from '../errors.js';
 import type { AdminHandler, Gateway } from '../gateway/index.js';
 import { sendError } from '../proxy/index.js';
 import type { AdminState } from '../upstream/index.js';
@@ -64,9 +73,10 @@ async function route_(gw: Gateway, route: string, method: string, req: IncomingM
       res.end(body);
     });
   }
-  if (parts.length === 1 && first === 'reload' && method === 'POST') {
+  if (parts.length === 1 && first === 'reload') {
     req.resume();
-    return sendJson(res, 200, await gw.reload());
+    if (method !== 'POST') return methodNotAllowed(req, res, 'POST');
+    return reload(gw, res);
   }
   if (first !== 'backends') return notFound(req, res);
   if (parts.length === 1) {
@@ -89,6 +99,21 @@ async function route_(gw: Gateway, route: string, method: string, req: IncomingM
     return answer(res, gw.setAdminState(id, state), req);
   }
   return notFound(req, res);
+}
+
+/** Re-reads the config; a file that cannot be loaded or is invalid is a 400 and the running config stays. */
+async function reload(gw: Gateway, res: ServerResponse): Promise<void> {
+  let summary;
+  try {
+    summary = await gw.reload();
+  } catch (err) {
+    if (err instanceof ConfigError) return sendJson(res, 400, { error: 'invalid config: reload refused', code: err.code, issues: err.issues });
+    if (err instanceof ConfigLoadError) return sendJson(res, 400, { error: err.message, code: err.code });
+    // Not started from a file: nothing to re-read.
+    if (err instanceof GatewayStateError) return sendJson(res, 409, { error: err.message, code: err.code });
+    throw err;
+  }
+  sendJson(res, 200, summary);
 }
 
 async function read(method: string, req: IncomingMessage, res: ServerResponse, run: () => void | Promise<void>): Promise<void> {

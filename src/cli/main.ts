@@ -76,12 +76,30 @@ function onReloadSignal(gateway: Gateway): void {
 }
 
 function reload(args: CliArgs): number {
-  const pid = args.pid ?? Number(readFileSync(args.pidFile as string, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) {
-    process.stderr.write(`keyway: no process id in ${args.pidFile}\n`);
-    return 2;
+  let pid = args.pid;
+  if (pid === undefined) {
+    const file = args.pidFile as string;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      process.stderr.write(`keyway: cannot read pid file ${file}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    pid = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+    if (!Number.isSafeInteger(pid) || pid <= 0) {
+      process.stderr.write(`keyway: no process id in ${file}\n`);
+      return 2;
+    }
   }
-  process.kill(pid, 'SIGHUP');
+  try {
+    process.kill(pid, 'SIGHUP');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ESRCH' ? `no process ${pid} (is the gateway running?)` : `cannot signal process ${pid}: ${(err as Error).message}`;
+    process.stderr.write(`keyway: ${why}\n`);
+    return 1;
+  }
   process.stdout.write(`keyway: asked process ${pid} to reload its config\n`);
   return 0;
 }

@@ -2,7 +2,7 @@
  * @module config/load: reads a config file by its extension (JSON, YAML, or a JS module) into plain input for
  * `validateConfig`. Parse errors name the file, line and column, since "invalid JSON" alone sends users hunting.
  */
-import { access, readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYamlText, YAMLParseError } from 'yaml';
@@ -57,14 +57,18 @@ async function readText(file: string): Promise<string> {
 
 async function importConfig(file: string): Promise<unknown> {
   // Checked first so a missing file reads like the JSON case, not like a module-resolution failure.
+  let version: string;
   try {
-    await access(file);
+    const st = await stat(file);
+    version = `${st.mtimeMs}-${st.size}`;
   } catch (err) {
     throw new ConfigLoadError(`cannot read config ${file}: ${errorText(err)}`, err);
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+    // node caches modules by URL: the file's mtime in the query makes a hot reload see an edited file.
+    // (Each distinct version stays cached; reloads are rare, so that is a few kilobytes each.)
+    mod = (await import(`${pathToFileURL(resolve(file)).href}?v=${version}`)) as Record<string, unknown>;
   } catch (err) {
     throw new ConfigLoadError(`${file}: cannot load config module: ${errorText(err)}`, err);
   }

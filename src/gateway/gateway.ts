@@ -177,6 +177,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const u = this.#pool.get(id);
     if (u === undefined) return null;
     this.#pool.setWeight(u, weight);
+    // The config in force follows, so a later reload compares against what runs and restores the file's weight.
+    this.#config = { ...this.#config, backends: this.#config.backends.map((b) => (b.id === id ? { ...b, weight } : b)) };
     this.#logger.info({ backend: id, weight }, 'backend weight changed');
     return snapshot(u);
   }
@@ -222,8 +224,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       if (diff.added.includes(b.id) || diff.replaced.includes(b.id)) this.addBackend(b);
     }
     for (const { id, weight } of diff.reweighted) this.setWeight(id, weight);
-    // Keep the new order and the new backend settings as the config in force.
-    this.#config = { ...this.#config, backends: config.backends };
+    // Keep the new order and the new backend settings as the config in force; the global health block is live
+    // too (backends added later through the admin API inherit it).
+    this.#config = { ...this.#config, backends: config.backends, health: config.health };
     if (diff.restartNeeded.length > 0) {
       this.#logger.warn({ fields: diff.restartNeeded }, 'reload: these settings changed and take effect only after a restart');
     }
