@@ -2,7 +2,7 @@
  * @module admin/health-status: the JSON of `GET <admin.path>/health`, in smart-stick-loadbalancer's shape
  * so existing dashboards keep working. Header values and functions are never included.
  */
-import type { Gateway } from '../gateway/index.js';
+import { snapshot, type Gateway } from '../gateway/index.js';
 import type { Upstream } from '../upstream/index.js';
 
 export interface HealthStatusBackend {
@@ -58,7 +58,6 @@ export interface BackendListEntry extends HealthStatusBackend {
 export function buildBackendList(gateway: Gateway): BackendListEntry[] {
   return gateway.upstreams.map((u) => ({
     ...describe(u),
-    weight: u.configuredWeight,
     adminState: u.adminState,
     ejectedUntil: u.ejectedUntil > 0 ? new Date(u.ejectedUntil).toISOString() : null,
     effectiveWeight: Math.round(u.weight * 1000) / 1000,
@@ -69,13 +68,7 @@ export function buildBackendList(gateway: Gateway): BackendListEntry[] {
 function describe(u: Upstream): HealthStatusBackend {
   const h = u.health;
   return {
-    id: u.rawId,
-    url: u.url,
-    healthy: u.healthy,
-    weight: u.configuredWeight,
-    requests: u.requests,
-    activeConnections: u.inflight,
-    lastChecked: u.lastChecked === null ? null : u.lastChecked.toISOString(),
+    ...snapshot(u),
     healthCheck: {
       path: h.path,
       method: h.method,

@@ -28,7 +28,7 @@ const GAUGES: ReadonlyArray<readonly [name: string, help: string, read: (b: Back
   ['websockets_active', 'WebSocket connections currently open to the backend.', (b) => b.websockets],
   ['backend_up', 'Whether the backend is healthy (1) or not (0).', (b) => (b.healthy ? 1 : 0)],
   ['backend_ejected', 'Whether the backend is currently ejected by outlier detection (1) or not (0).', (b) => (b.ejected ? 1 : 0)],
-  ['backend_weight', 'The configured balancing weight of the backend.', (b) => b.weight],
+  ['backend_weight', 'The effective balancing weight of the backend (below the configured one while slow start ramps it up).', (b) => b.weight],
 ];
 
 /**
