@@ -15,7 +15,7 @@ import type { BackendConfig, GatewayConfig } from '../config/index.js';
 import { BadRequestError, GatewayStateError, NoBackendError } from '../errors.js';
 import { HealthChecker } from '../health/index.js';
 import { AccessLog, GatewayMetrics, createLogger } from '../observe/index.js';
-import { sendError } from '../proxy/index.js';
+import { framingError, sendError } from '../proxy/index.js';
 import { StickySessions, compileKeyExtractor } from '../sticky/index.js';
 import type { Logger } from '../types.js';
 import { Upstream, UpstreamPool, type AdminState } from '../upstream/index.js';
@@ -373,14 +373,23 @@ function createServer(config: GatewayConfig, onRequest: (req: IncomingMessage, r
       // How often node looks for connections past those timeouts; its default (30 s) lets slowloris linger.
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
     },
-    onRequest,
+    (req, res) => {
+      // What llhttp lets through but must never reach a backend (duplicate Host, odd transfer codings).
+      const refused = framingError(req);
+      if (refused === null) return onRequest(req, res);
+      sendError(res, refused, true);
+      req.resume();
+    },
   );
   return server;
 }
 
 /** Malformed HTTP from a client: answer 400 (431 for oversized headers, 408 for a timeout) and close; never crash. */
 function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || err.code === 'ECONNRESET') {
+  // As node's own handler does: a response already on the wire (a bad chunk in a body the backend is answering)
+  // must not have an error answer written into it; the connection is cut instead. `_httpMessage` is node's.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || err.code === 'ECONNRESET' || (inFlight != null && inFlight.headersSent)) {
     socket.destroy();
     return;
   }

@@ -5,6 +5,7 @@ export { Exchange, type ExchangeHandler } from './exchange.js';
 export { RetryBudget } from './retry-budget.js';
 export { mayRetry, isIdempotent, type AttemptFacts } from './retry-policy.js';
 export { sendError, writeRawError } from './error-response.js';
+export { framingError } from './request-framing.js';
 export { buildRequestHeaders, type RequestHeaderOptions } from './request-headers.js';
 export { filterResponseHeaders } from './response-headers.js';
 export { isHopByHop, connectionTokens } from './hop-by-hop.js';

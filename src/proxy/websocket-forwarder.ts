@@ -12,6 +12,7 @@ import { hostOf } from './http-forwarder.js';
 import type { RequestHeaderOptions } from './request-headers.js';
 import { filterResponseHeaders } from './response-headers.js';
 import { buildRequestHeaders } from './request-headers.js';
+import { framingError } from './request-framing.js';
 import { DeadlineExceeded, openUpstreamRequest } from './upstream-request.js';
 
 const UPSTREAM_ERROR = new UpstreamError('bad gateway: the backend failed to accept the WebSocket');
@@ -60,6 +61,11 @@ export class WebSocketForwarder {
       this.#sockets.delete(socket);
       hooks.onEnd();
     });
+    const refused = framingError(req);
+    if (refused !== null) {
+      writeRawError(socket, refused);
+      return;
+    }
     const headers = buildRequestHeaders(req, this.#options, hostOf(upstream), true);
     // A one-off socket: an upgraded connection never returns to a keep-alive pool.
     const proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, false, this.#deadlines);
