@@ -132,10 +132,25 @@ export class Traffic implements ExchangeHandler {
   #refuse(req: IncomingMessage, res: ServerResponse, err: BadRequestError | NoBackendError): void {
     sendError(res, err, !req.complete || this.closing);
     req.resume();
-    this.#metrics?.requestFinished(null, err.statusCode ?? 500, undefined);
+    const status = err.statusCode ?? 500;
+    this.#metrics?.requestFinished(null, status, undefined);
+    this.#accessLog?.write({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status,
+      backend: null,
+      durationMs: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      remoteAddress: req.socket.remoteAddress,
+      retries: 0,
+    });
   }
 
   onResponse(ex: Exchange, status: number): void {
+    // A request already in flight when shutdown began is answered with `Connection: close` too, so its client
+    // does not reuse a connection the gateway is about to cut.
+    if (this.closing) ex.closeConnection = true;
     this.#pool.recordResult(ex.upstream, !(this.#on5xx && status >= 500));
   }
 

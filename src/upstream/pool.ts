@@ -43,7 +43,7 @@ export interface PoolEvents {
   'backend:up': [upstream: Upstream];
   /** Passive health ejected it until `untilMs` (epoch ms). */
   'backend:ejected': [upstream: Upstream, untilMs: number];
-  /** Its ejection ended; it is a candidate again if otherwise fit (slow start begins). */
+  /** Its ejection ended (time up, or active checks saw it down and up again); a candidate again if otherwise fit. */
   'backend:returned': [upstream: Upstream];
   /** The operator changed its admin state. */
   'backend:admin': [upstream: Upstream, state: AdminState, previous: AdminState];
@@ -175,13 +175,24 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
 
   /**
    * Records an active health verdict; emits `backend:up`/`backend:down` only on a change. Turning healthy
-   * starts slow start.
+   * starts slow start, and ends an ejection still running (`backend:returned` first): active checks saw the
+   * backend down and up again, so the failures that ejected it are behind it. Without this a backend killed
+   * and restarted stays out for the rest of its ejection (30 s by default) after its probes pass. Envoy does
+   * the same (`successful_active_health_check_uneject_host`), though on every passing probe; only a down -> up
+   * change does it here, so a backend whose probes pass while its real traffic fails stays ejected.
    */
   setHealthy(upstream: Upstream, healthy: boolean): void {
     if (upstream.healthy === healthy) return;
     upstream.healthy = healthy;
-    if (healthy && this.#owns(upstream)) this.#startRamp(upstream, this.#now());
+    const owned = this.#owns(upstream);
+    const returned = healthy && owned && upstream.ejectedUntil !== 0 && !this.#closed;
+    if (returned) {
+      this.#release(upstream);
+      this.#scheduleReturn();
+    }
+    if (healthy && owned) this.#startRamp(upstream, this.#now());
     const panicChanged = this.#rebuild();
+    if (returned) this.emit('backend:returned', upstream);
     this.emit(healthy ? 'backend:up' : 'backend:down', upstream);
     this.#announcePanic(panicChanged);
   }
@@ -280,9 +291,7 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
     let returned: Upstream[] | undefined;
     for (const u of this.#all) {
       if (u.ejectedUntil === 0 || u.ejectedUntil > now) continue;
-      this.#detector?.release(u.id);
-      u.ejectedUntil = 0;
-      this.#ejected--;
+      this.#release(u);
       this.#startRamp(u, now);
       (returned ??= []).push(u);
     }
@@ -291,6 +300,13 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
     const panicChanged = this.#rebuild();
     for (const u of returned) this.emit('backend:returned', u);
     this.#announcePanic(panicChanged);
+  }
+
+  /** Ends `upstream`'s ejection (its probation starts); the caller re-arms the return timer and rebuilds. */
+  #release(upstream: Upstream): void {
+    this.#detector?.release(upstream.id);
+    upstream.ejectedUntil = 0;
+    this.#ejected--;
   }
 
   /**

@@ -154,7 +154,6 @@ test('access log: one JSON line per request without the query string; close() fl
 
 test(
   'access log: a request the gateway answers itself (503, no backend) is logged with backend null',
-  { todo: 'src/gateway/traffic.ts Traffic.#refuse records metrics but writes no access-log line' },
   async () => {
     const [a] = await start('a');
     const dir = await mkdtemp(join(tmpdir(), 'keyway-access-gw-'));

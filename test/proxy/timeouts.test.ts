@@ -269,3 +269,24 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test('timeouts.requestMs: a client that sends its head but stalls in the body gets 408 and the upstream request ends', { timeout: 15_000 }, async () => {
+  let upstreamClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+  const b = await backend('slowbody', (req, res) => {
+    req.on('close', () => upstreamClosed());
+    req.resume();
+    req.on('end', () => res.end('done'));
+  });
+  const gw = await startGateway({ timeouts: { requestMs: 600, clientHeadersMs: 500 }, backends: [{ id: 1, url: b.url }] });
+  closers.push(() => gw.close());
+  const s = net.connect(gw.port, '127.0.0.1');
+  s.on('error', () => undefined);
+  s.write('POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789'); // 10 of 100 bytes, then silence
+  let data = '';
+  s.on('data', (c) => (data += c));
+  await once(s, 'close');
+  assert.match(data, /^HTTP\/1\.1 408|^$/, `answered ${JSON.stringify(data.slice(0, 40))}`);
+  await closed; // the backend's request did not outlive the client's
+  assert.equal((await request(gw.port)).status, 200, 'still serving');
+});
