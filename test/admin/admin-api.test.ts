@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { startBackend, type TestBackend } from '../helpers/backends.js';
 import { startGateway } from '../helpers/gateway.js';
-import { request, type Reply } from '../helpers/http.js';
+import { request, type Reply, spread } from '../helpers/http.js';
 
 const TOKEN = 'admin-api-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -25,16 +25,6 @@ function admin(port: number, method: string, path: string, body?: unknown, heade
   return request(port, { method, path: `/_lb${path}`, headers: h, body: text });
 }
 
-/** Bodies of `n` sequential requests, counted by backend name. */
-async function spread(port: number, n: number): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const r = await request(port);
-    assert.equal(r.status, 200);
-    counts[r.body] = (counts[r.body] ?? 0) + 1;
-  }
-  return counts;
-}
 
 test('GET /_lb/backends lists admin state, ejection, effective weight and websockets; reads need no token on loopback', async () => {
   const [a, b] = await start('a', 'b');

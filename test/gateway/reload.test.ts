@@ -6,7 +6,7 @@ import { ErrorCodes } from '../../src/errors.js';
 import type { BackendStatus } from '../../src/gateway/index.js';
 import { startBackend, type TestBackend } from '../helpers/backends.js';
 import { startGateway, type Started } from '../helpers/gateway.js';
-import { request } from '../helpers/http.js';
+import { request, spread } from '../helpers/http.js';
 
 const backends: TestBackend[] = [];
 after(() => Promise.all(backends.map((b) => b.close())));
@@ -24,16 +24,6 @@ function input(backendList: unknown[], extra: Record<string, unknown> = {}): Rec
 
 function resolved(inp: Record<string, unknown>): GatewayConfig {
   return validateConfig({ host: '127.0.0.1', port: 0, ...inp, health: { interval: 60_000, path: '/health' }, sticky: false });
-}
-
-async function spread(port: number, n: number): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const r = await request(port);
-    assert.equal(r.status, 200);
-    counts[r.body] = (counts[r.body] ?? 0) + 1;
-  }
-  return counts;
 }
 
 /** Resolves once `backend:up` has fired for every id in `ids`. Listen before causing it. */

@@ -56,3 +56,14 @@ export function cookieFrom(reply: Reply, name: string): string | undefined {
   const line = set.find((l) => l.startsWith(`${name}=`));
   return line?.split(';')[0];
 }
+
+/** Sends `n` sequential GETs and counts the answers by body (test backends answer with their name). */
+export async function spread(port: number, n: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const r = await request(port);
+    if (r.status !== 200) throw new Error(`request ${i} answered ${r.status}: ${r.body}`);
+    counts[r.body] = (counts[r.body] ?? 0) + 1;
+  }
+  return counts;
+}

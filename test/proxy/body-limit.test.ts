@@ -10,6 +10,7 @@ import net from 'node:net';
 import { startBackend, type TestBackend } from '../helpers/backends.js';
 import { startGateway } from '../helpers/gateway.js';
 import { request } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
 
 const LIMIT = 1000;
 
@@ -148,20 +149,12 @@ test('a client that leaves mid-upload aborts the upstream request; counters retu
     s.on('error', () => undefined);
     s.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'z'.repeat(5000)}`);
     // Wait until the first body bytes reached the backend, then reset the client connection.
-    await waitFor(() => (seen[0]?.bytes ?? 0) > 0);
+    await until(() => (seen[0]?.bytes ?? 0) > 0);
     s.resetAndDestroy();
     assert.equal(await seen[0]?.outcome, 'aborted');
-    await waitFor(() => gw.gateway.backends[0]?.activeConnections === 0);
+    await until(() => gw.gateway.backends[0]?.activeConnections === 0);
     assert.equal((await request(gw.port)).status, 200, 'still serving');
   } finally {
     await gw.close();
   }
 });
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { startBackend, type TestBackend } from '../helpers/backends.js';
 import { startGateway, type Started } from '../helpers/gateway.js';
 import { request } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
 
 const MAX_HEADER_BYTES = 2048;
 
@@ -128,19 +129,12 @@ test('a WebSocket upgrade with two Host headers is refused before it reaches the
     assert.equal(statusOf(reply), 400);
     assert.equal(upgrades, 0);
     assert.equal(backend.hits, hitsBefore);
-    await waitFor(() => gw.gateway.backends[0]?.activeConnections === 0);
+    await until(() => gw.gateway.backends[0]?.activeConnections === 0);
   } finally {
     backend.server.off('upgrade', onUpgrade);
   }
 });
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('a malformed chunk after the backend started answering cuts the connection; no error is written into the response', { timeout: 10_000 }, async () => {
   const streaming = await startBackend('streaming', (req, res) => {
@@ -168,7 +162,7 @@ test('a malformed chunk after the backend started answering cuts the connection;
     await closed;
     assert.match(data, /^HTTP\/1\.1 200 /);
     assert.doesNotMatch(data, /HTTP\/1\.1 400/, 'no second status line inside the body');
-    await waitFor(() => g.gateway.backends[0]?.activeConnections === 0);
+    await until(() => g.gateway.backends[0]?.activeConnections === 0);
     assert.equal((await request(g.port)).status, 200);
   } finally {
     await g.close();

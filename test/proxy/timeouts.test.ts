@@ -13,6 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { startBackend, type TestBackend } from '../helpers/backends.js';
 import { startGateway } from '../helpers/gateway.js';
 import { request } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -103,7 +104,7 @@ test('timeouts.wsHandshakeMs: a backend that takes the upgrade request and never
     assert.match(err.message, /Unexpected server response: 504/);
     assert.ok(took >= 250 && took < 3000, `504 after ${took} ms`);
     assert.equal(held.length, 1, 'the upgrade request did reach the backend');
-    await waitFor(() => gw.gateway.backends[0]?.activeConnections === 0);
+    await until(() => gw.gateway.backends[0]?.activeConnections === 0);
     assert.equal((await request(gw.port)).status, 200, 'still serving');
   } finally {
     for (const s of held) s.destroy();
@@ -135,7 +136,7 @@ test('timeouts.upstreamIdleMs: a backend that stalls mid-body gets the client re
     });
     assert.equal(bytes, 100);
     assert.ok(stalledFor >= IDLE * 0.8 && stalledFor < IDLE + 2000, `cut ${stalledFor} ms after the last byte`);
-    await waitFor(() => gw.gateway.backends[0]?.activeConnections === 0);
+    await until(() => gw.gateway.backends[0]?.activeConnections === 0);
   } finally {
     await gw.close();
   }
@@ -233,7 +234,7 @@ test('timeouts.wsIdleMs: a WebSocket with no traffic either way is closed after 
     assert.equal(activeClosed, false, 'the active WebSocket is still open');
     active.close();
     await once(active, 'close');
-    await waitFor(() => gw.gateway.backends[0]?.activeConnections === 0);
+    await until(() => gw.gateway.backends[0]?.activeConnections === 0);
   } finally {
     await gw.close();
   }
@@ -255,20 +256,13 @@ test('limits.wsMaxBytes: a WebSocket is closed once it has carried the byte budg
     ws.send(Buffer.alloc(2000, 2));
     const [code] = (await closed) as [number];
     assert.equal(code, 1006, 'cut, not a clean close');
-    await waitFor(() => gw.gateway.backends[0]?.activeConnections === 0);
+    await until(() => gw.gateway.backends[0]?.activeConnections === 0);
     assert.equal((await request(gw.port)).status, 200, 'still serving');
   } finally {
     await gw.close();
   }
 });
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('timeouts.requestMs: a client that sends its head but stalls in the body gets 408 and the upstream request ends', { timeout: 15_000 }, async () => {
   let upstreamClosed!: () => void;

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startGateway } from '../helpers/gateway.js';
 import { deadPort } from '../helpers/backends.js';
+import { until } from '../helpers/wait.js';
 
 interface WsBackend {
   url: string;
@@ -107,7 +108,7 @@ test('the backend closing tears down the client side, and vice versa; counters r
     const serverClosed = once(serverSide, 'close');
     c2.ws.terminate(); // a client reset
     await serverClosed;
-    await waitFor(() => gw.gateway.backends[0]?.activeConnections === 0);
+    await until(() => gw.gateway.backends[0]?.activeConnections === 0);
     assert.equal((await fetch(`http://127.0.0.1:${gw.port}/`)).status, 200, 'gateway still serving');
   } finally {
     await gw.close();
@@ -128,11 +129,3 @@ test('an upgrade to a dead backend gets a 502, and with no healthy backend a 503
     await none.close();
   }
 });
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
