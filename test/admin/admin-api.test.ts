@@ -1,21 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { startBackend, type TestBackend } from '../helpers/backends.js';
+import { backendSet, startBackend } from '../helpers/backends.js';
 import { startGateway } from '../helpers/gateway.js';
 import { request, type Reply, spread } from '../helpers/http.js';
 
 const TOKEN = 'admin-api-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
-const backends: TestBackend[] = [];
-after(() => Promise.all(backends.map((b) => b.close())));
-
-async function start(...names: string[]): Promise<TestBackend[]> {
-  const bs = await Promise.all(names.map((n) => startBackend(n)));
-  backends.push(...bs);
-  return bs;
-}
+const start = backendSet();
+after(() => start.closeAll());
 
 /** An admin call; `body` objects are sent as JSON, strings as they are. */
 function admin(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH): Promise<Reply> {
@@ -196,7 +190,7 @@ test('DELETE /_lb/backends/:id removes a backend; its request in flight still co
     setTimeout(() => res.end('slow done'), 300);
   });
   const [fast] = await start('fast');
-  backends.push(slow);
+  start.track(slow);
   const gw = await startGateway({ sticky: false, admin: { token: TOKEN }, backends: [{ id: 'slow', url: slow.url }, { id: 'fast', url: fast!.url, weight: 0 }] });
   try {
     const inflight = request(gw.port, { path: '/work' });

@@ -4,18 +4,12 @@ import { once } from 'node:events';
 import { validateConfig, type GatewayConfig } from '../../src/config/index.js';
 import { ErrorCodes } from '../../src/errors.js';
 import type { BackendStatus } from '../../src/gateway/index.js';
-import { startBackend, type TestBackend } from '../helpers/backends.js';
+import { backendSet } from '../helpers/backends.js';
 import { startGateway, type Started } from '../helpers/gateway.js';
 import { request, spread } from '../helpers/http.js';
 
-const backends: TestBackend[] = [];
-after(() => Promise.all(backends.map((b) => b.close())));
-
-async function start(...names: string[]): Promise<TestBackend[]> {
-  const bs = await Promise.all(names.map((n) => startBackend(n)));
-  backends.push(...bs);
-  return bs;
-}
+const start = backendSet();
+after(() => start.closeAll());
 
 /** The input both the gateway and its reloads are built from, as `startGateway` completes it. */
 function input(backendList: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {

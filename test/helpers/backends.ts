@@ -71,3 +71,24 @@ export async function deadPort(): Promise<number> {
   await once(s, 'close');
   return port;
 }
+
+/**
+ * A set of named test backends closed together: `const start = backendSet(); after(start.closeAll);`
+ * then `const [a, b] = await start('a', 'b')`.
+ */
+export function backendSet(): ((...names: string[]) => Promise<TestBackend[]>) & {
+  /** Adds a backend started some other way, so it is closed with the rest. */
+  track(b: TestBackend): void;
+  closeAll(): Promise<void>;
+} {
+  const started: TestBackend[] = [];
+  const start = async (...names: string[]): Promise<TestBackend[]> => {
+    const bs = await Promise.all(names.map((n) => startBackend(n)));
+    started.push(...bs);
+    return bs;
+  };
+  return Object.assign(start, {
+    track: (b: TestBackend) => void started.push(b),
+    closeAll: async () => void (await Promise.all(started.map((b) => b.close()))),
+  });
+}

@@ -6,21 +6,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../../src/config/index.js';
-import { deadPort, startBackend, type TestBackend } from '../helpers/backends.js';
+import { backendSet, deadPort, startBackend } from '../helpers/backends.js';
 import { startGateway } from '../helpers/gateway.js';
 import { request } from '../helpers/http.js';
 import { samplesOf, valueOf } from './prom-text.js';
 
 const TOKEN = 'metrics-token';
 
-const backends: TestBackend[] = [];
-after(() => Promise.all(backends.map((b) => b.close())));
-
-async function start(...names: string[]): Promise<TestBackend[]> {
-  const bs = await Promise.all(names.map((n) => startBackend(n)));
-  backends.push(...bs);
-  return bs;
-}
+const start = backendSet();
+after(() => start.closeAll());
 
 /** A non-loopback IPv4 address of this machine, or undefined when it has none. */
 function externalAddress(): string | undefined {
@@ -47,7 +41,7 @@ test('GET /_lb/metrics counts requests by backend and status class, with gauges 
     res.statusCode = 500;
     res.end('no');
   });
-  backends.push(failing);
+  start.track(failing);
   const gw = await startGateway({ sticky: false, admin: { token: TOKEN }, backends: [{ id: 'a', url: a!.url }, { id: 'err', url: failing.url, weight: 0 }] });
   try {
     for (let i = 0; i < 5; i++) assert.equal((await request(gw.port)).status, 200);
