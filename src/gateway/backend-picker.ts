@@ -33,11 +33,6 @@ export class BackendPicker {
     return this.#strategy.name;
   }
 
-  /** Whether sticky sessions are on. */
-  get sticky(): boolean {
-    return this.#sticky !== null;
-  }
-
   /** The Set-Cookie line pinning a client to `upstream` (undefined without stickiness). */
   cookieFor(upstream: Upstream): string | undefined {
     return this.#sticky?.setCookieFor(upstream.id);

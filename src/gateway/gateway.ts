@@ -273,7 +273,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '';
-    if (url.charCodeAt(0) !== 47 /* / */ || url.charCodeAt(1) === 47) {
+    if (!isOriginForm(url)) {
       sendError(res, BAD_TARGET, true);
       return;
     }
@@ -286,8 +286,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = req.url ?? '';
-    if (url.charCodeAt(0) !== 47 || url.charCodeAt(1) === 47) {
+    if (!isOriginForm(req.url ?? '')) {
       socket.on('error', () => socket.destroy());
       socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
@@ -353,6 +352,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
     return randomBytes(32).toString('base64url');
   }
+}
+
+/** `/path`, not absolute-form (`http://host/`), authority-like `//host` or `*`: only these are forwarded. */
+function isOriginForm(url: string): boolean {
+  return url.charCodeAt(0) === 47 /* / */ && url.charCodeAt(1) !== 47;
 }
 
 function metricsView(u: Upstream) {

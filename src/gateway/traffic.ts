@@ -80,11 +80,6 @@ export class Traffic implements ExchangeHandler {
     });
   }
 
-  /** How many WebSocket tunnels are open. */
-  get websockets(): number {
-    return this.#ws.size;
-  }
-
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.#maxBody !== undefined) {
       const declared = req.headers['content-length'];
@@ -171,7 +166,7 @@ export class Traffic implements ExchangeHandler {
     next.inflight++;
     next.requests++;
     ex.upstream = next;
-    if (ex.setCookie !== undefined || this.#picker.sticky) ex.setCookie = this.#picker.cookieFor(next);
+    ex.setCookie = this.#picker.cookieFor(next); // undefined without stickiness
     this.#http.attempt(ex);
     return true;
   }

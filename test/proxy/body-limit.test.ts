@@ -11,6 +11,7 @@ import { startBackend, type TestBackend } from '../helpers/backends.js';
 import { startGateway } from '../helpers/gateway.js';
 import { request } from '../helpers/http.js';
 import { until } from '../helpers/wait.js';
+import { rawExchange } from '../helpers/raw.js';
 
 const LIMIT = 1000;
 
@@ -49,25 +50,6 @@ async function countingBackend(answerFirst = false): Promise<{ backend: TestBack
   return { backend, seen };
 }
 
-/** Raw exchange: writes `bytes`, resolves with what was read until the gateway closed the connection. */
-function rawExchange(port: number, bytes: string, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no close within ${timeoutMs} ms; read: ${JSON.stringify(data)}`));
-    }, timeoutMs);
-    s.setEncoding('latin1');
-    s.on('data', (c: string) => (data += c));
-    s.on('error', () => undefined);
-    s.once('close', () => {
-      clearTimeout(timer);
-      resolve(data);
-    });
-    s.write(bytes);
-  });
-}
 
 const chunk = (body: string): string => `${body.length.toString(16)}\r\n${body}\r\n`;
 

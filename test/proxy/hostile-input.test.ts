@@ -10,6 +10,7 @@ import { startBackend, type TestBackend } from '../helpers/backends.js';
 import { startGateway, type Started } from '../helpers/gateway.js';
 import { request } from '../helpers/http.js';
 import { until } from '../helpers/wait.js';
+import { rawExchange } from '../helpers/raw.js';
 
 const MAX_HEADER_BYTES = 2048;
 
@@ -25,25 +26,6 @@ after(async () => {
   await backend.close();
 });
 
-/** Writes `bytes` on a new connection and resolves with everything read until the gateway closes it. */
-function rawExchange(port: number, bytes: string, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no close within ${timeoutMs} ms; read so far: ${JSON.stringify(data)}`));
-    }, timeoutMs);
-    s.setEncoding('latin1');
-    s.on('data', (c: string) => (data += c));
-    s.on('error', () => undefined); // a reset after the answer is fine: the answer is what is checked
-    s.once('close', () => {
-      clearTimeout(timer);
-      resolve(data);
-    });
-    s.write(bytes, 'latin1');
-  });
-}
 
 function statusOf(reply: string): number {
   const m = /^HTTP\/1\.1 (\d{3}) /.exec(reply);

@@ -1,18 +1,9 @@
 /** @module test/upstream/fixtures: backend configs, a settable clock and event waits for the pool tests. */
 import { once, type EventEmitter } from 'node:events';
-import type { BackendConfig, HealthSettings } from '../../src/config/index.js';
+import type { BackendConfig } from '../../src/config/index.js';
+import { settings } from '../health/helpers.js';
 
-const HEALTH: HealthSettings = {
-  intervalMs: 10_000,
-  path: '/',
-  method: 'GET',
-  algorithm: 'http',
-  timeoutMs: 1000,
-  headers: {},
-  check: undefined,
-  rise: 2,
-  fall: 2,
-};
+const HEALTH = settings({ intervalMs: 10_000, path: '/' });
 
 /** A backend config as `validateConfig()` would produce it; the URL is never connected to. */
 export function backend(id: string, weight = 1): BackendConfig {
