@@ -17,6 +17,10 @@ export const ErrorCodes = {
   GATEWAY_STATE: 'KW_ERR_GATEWAY_STATE',
   ALERT_CONFIG: 'KW_ERR_ALERT_CONFIG',
   ALERT_DELIVERY: 'KW_ERR_ALERT_DELIVERY',
+  PROXY_NO_ROUTE: 'KW_ERR_PROXY_NO_ROUTE',
+  STORE_UNAVAILABLE: 'KW_ERR_STORE_UNAVAILABLE',
+  STORE_SCRIPT: 'KW_ERR_STORE_SCRIPT',
+  BOOT_MISMATCH: 'KW_ERR_BOOT_MISMATCH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -110,6 +114,38 @@ export class GatewayStateError extends KeywayError {
   constructor(message: string) {
     super(ErrorCodes.GATEWAY_STATE, message);
     this.name = 'GatewayStateError';
+  }
+}
+
+/** No route matches the request and there is no `defaultPool`: 404. */
+export class NoRouteError extends KeywayError {
+  constructor(message = 'no route matches this request') {
+    super(ErrorCodes.PROXY_NO_ROUTE, message, { statusCode: 404 });
+    this.name = 'NoRouteError';
+  }
+}
+
+/** Redis could not be reached (at startup with `redis.required`, or for a call that needs it now). */
+export class StoreUnavailableError extends KeywayError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.STORE_UNAVAILABLE, message, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** A store script answered with a status code that means a broken invariant (never a normal outcome). */
+export class StoreScriptError extends KeywayError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.STORE_SCRIPT, message, { cause });
+    this.name = 'StoreScriptError';
+  }
+}
+
+/** A backend's boot handshake reports settings that differ from the topology's (`strictBootHandshake`). */
+export class BootMismatchError extends KeywayError {
+  constructor(message: string) {
+    super(ErrorCodes.BOOT_MISMATCH, message);
+    this.name = 'BootMismatchError';
   }
 }
 

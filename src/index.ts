@@ -40,3 +40,16 @@ export {
 } from './config/index.js';
 export { createStrategy, type Strategy } from './balancer/index.js';
 export { buildHealthStatus, type HealthStatus } from './admin/index.js';
+export {
+  MemoryStore,
+  MemoryBackend,
+  RedisStore,
+  createGatewayStore,
+  type GatewayStore,
+  type StoreEvent,
+  type SharedState,
+  type Verdict,
+  type Register,
+} from './store/index.js';
+export type { SharedViewStatus } from './replication/index.js';
+export { Router, type RouteMatch } from './routing/index.js';

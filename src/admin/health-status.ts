@@ -53,6 +53,12 @@ export interface BackendListEntry extends HealthStatusBackend {
   /** Effective weight now (lower than `weight` while slow start ramps it up). */
   effectiveWeight: number;
   websockets: number;
+  /** The pool it belongs to. */
+  pool: string;
+  /** Boot id from the boot handshake, or null (handshake off or no answer yet). */
+  bootId: string | null;
+  /** The boot handshake reports settings that differ from the topology's; it takes no traffic. */
+  mismatch: boolean;
 }
 
 export function buildBackendList(gateway: Gateway): BackendListEntry[] {
@@ -62,13 +68,18 @@ export function buildBackendList(gateway: Gateway): BackendListEntry[] {
     ejectedUntil: u.ejectedUntil > 0 ? new Date(u.ejectedUntil).toISOString() : null,
     effectiveWeight: Math.round(u.weight * 1000) / 1000,
     websockets: u.websockets,
+    pool: u.poolName,
+    bootId: u.bootId,
+    mismatch: u.mismatch,
   }));
 }
 
 function describe(u: Upstream): HealthStatusBackend {
   const h = u.health;
+  // smart-stick's shape exactly: the pool is listed by GET <admin>/backends instead.
+  const { pool: _pool, ...status } = snapshot(u);
   return {
-    ...snapshot(u),
+    ...status,
     healthCheck: {
       path: h.path,
       method: h.method,

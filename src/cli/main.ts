@@ -131,6 +131,10 @@ main(process.argv.slice(2)).then(
     } else if (err instanceof ConfigLoadError || (err instanceof KeywayError && err.code === ErrorCodes.ALERT_CONFIG)) {
       process.stderr.write(`keyway: ${err.message}\n`);
       process.exitCode = 2;
+    } else if (err instanceof KeywayError && (err.code === ErrorCodes.STORE_UNAVAILABLE || err.code === ErrorCodes.BOOT_MISMATCH)) {
+      // The environment, not the config, is at fault: a runtime failure (1), said in one line.
+      process.stderr.write(`keyway: ${err.message}\n`);
+      process.exitCode = 1;
     } else {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`keyway: ${e.code === 'EADDRINUSE' ? `address in use: ${e.message}` : String(e?.stack ?? e)}\n`);

@@ -9,13 +9,21 @@ export const MASK = '***';
 
 /** Keys whose values are treated as secrets anywhere in the tree (`pass`, `apiKey`, `clientSecret`, ...). */
 const SECRET_KEY = /pass|secret|token|key/i;
-/** Known keyway fields that match SECRET_KEY by name but are not secrets. Only checked at the top level. */
-const NOT_SECRET_TOP_LEVEL = new Set(['hashKey']);
+/**
+ * Known keyway fields that match SECRET_KEY by name but are not secrets, as path patterns (`*` stands for an
+ * array index). Only these exact places are exempt: the same key inside `email` stays masked.
+ */
+const NOT_SECRET = new Set(['hashKey', 'pools.*.hashKey', 'redis.keyPrefix', 'retries.idempotencyKey']);
+/** Known secrets whose names SECRET_KEY does not catch. */
+const SECRET = new Set(['redis.username']);
+/** Backend URLs: only a password in them is hidden, the rest says where traffic goes. */
+const BACKEND_URL = new Set(['backends.*.url', 'pools.*.backends.*.url']);
 
 /**
  * Returns a plain, JSON-serialisable copy of `config` with `sticky.secret`, `admin.token`, every health header
- * value, password-like `email` fields and URL passwords replaced by `"***"`, and functions by `"[function]"`.
- * Unset secrets stay absent, so the output still tells whether one is configured.
+ * value, password-like `email` fields, URL passwords and Redis credentials (`redis.username`, `redis.password`
+ * and both in `redis.url`) replaced by `"***"`, and functions by `"[function]"`. Unset secrets stay absent, so
+ * the output still tells whether one is configured.
  *
  * @example
  * JSON.stringify(maskConfig(config), null, 2);
@@ -25,14 +33,21 @@ export function maskConfig(config: GatewayConfig): Record<string, unknown> {
   return typeof out === 'object' && out !== null && !Array.isArray(out) ? (out as Record<string, unknown>) : {};
 }
 
+/** `['pools', '0', 'hashKey']` -> `pools.*.hashKey`. */
+function pattern(path: readonly string[]): string {
+  return path.map((part) => (/^\d+$/.test(part) ? '*' : part)).join('.');
+}
+
 function isSecretPath(path: readonly string[]): boolean {
   const key = path[path.length - 1];
   if (key === undefined) return false;
-  // Health header values (global `health.headers.*` and `backends.N.health.headers.*`) often carry tokens.
+  // Health header values (global `health.headers.*`, `backends.N.health.headers.*`, pools') often carry tokens.
   if (path[path.length - 2] === 'headers' && path[path.length - 3] === 'health') return true;
   // Webhook headers usually carry the receiver's credentials.
   if (path[path.length - 2] === 'headers' && path[0] === 'alerts') return true;
-  if (path.length === 1 && NOT_SECRET_TOP_LEVEL.has(key)) return false;
+  const where = pattern(path);
+  if (SECRET.has(where)) return true;
+  if (NOT_SECRET.has(where)) return false;
   return SECRET_KEY.test(key);
 }
 
@@ -63,23 +78,31 @@ function safeObject(value: object, path: readonly string[], seen: WeakSet<object
       child = '[unreadable]'; // a throwing getter in a JS config must not break `keyway check`
     }
     const childPath = [...path, key];
-    const safe =
-      isWebhookUrlPath(childPath) && typeof child === 'string'
-        ? maskWebhookUrl(child)
-        : isUrlPath(childPath) && typeof child === 'string'
-          ? maskUrl(child)
-          : toSafe(child, childPath, seen);
-    if (safe !== undefined) Object.defineProperty(out, key, { value: safe, enumerable: true, writable: true, configurable: true });
+    const safe = typeof child === 'string' ? maskUrlAt(pattern(childPath), child) : undefined;
+    const shown = safe ?? toSafe(child, childPath, seen);
+    if (shown !== undefined) Object.defineProperty(out, key, { value: shown, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
 
-function isUrlPath(path: readonly string[]): boolean {
-  return path.length === 3 && path[0] === 'backends' && path[2] === 'url';
+/** The masked form of a URL field, or undefined when `where` is not a URL field. */
+function maskUrlAt(where: string, raw: string): string | undefined {
+  if (where === 'alerts.webhooks.*.url') return maskWebhookUrl(raw);
+  if (where === 'redis.url') return maskRedisUrl(raw);
+  if (BACKEND_URL.has(where)) return maskUrl(raw);
+  return undefined;
 }
 
-function isWebhookUrlPath(path: readonly string[]): boolean {
-  return path.length === 4 && path[0] === 'alerts' && path[1] === 'webhooks' && path[3] === 'url';
+/** Redis URLs carry an ACL user and password: both go (`redis://***:***@host:6379/0`). */
+function maskRedisUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.username !== '') url.username = MASK;
+    if (url.password !== '') url.password = MASK;
+    return url.href;
+  } catch {
+    return MASK;
+  }
 }
 
 /** Webhook URLs (Slack's, for one) carry their secret in the path: only the origin is shown. */

@@ -38,7 +38,7 @@ export type HealthCheckFn = (backend: BackendInfo) => boolean | Promise<boolean>
 
 export type HealthAlgorithm = 'http' | 'http-status';
 
-/** Health settings after merging global `health` with the backend's own `health*` fields. */
+/** Health settings after merging global `health`, then the pool's `health`, then the backend's own `health*` fields. */
 export interface HealthSettings {
   /** Probe period. Config key `health.interval` (ms) or `health.intervalMs`. Default 10000. */
   readonly intervalMs: number;
@@ -72,6 +72,8 @@ export interface BackendConfig {
   /** Email address alerted on state changes (issue 3). */
   readonly owner: string | undefined;
   readonly health: HealthSettings;
+  /** The pool it belongs to (`default` for top-level `backends`). Ids are unique across all pools. */
+  readonly pool: string;
 }
 
 export type SameSite = 'Strict' | 'Lax' | 'None';
@@ -171,7 +173,7 @@ export interface MetricsConfig {
   readonly processMetrics: boolean;
 }
 
-export interface GatewayConfig {
+export interface GatewayConfig extends TopologyConfig {
   /** Listen address. Default `0.0.0.0`. */
   readonly host: string;
   /** Listen port. Default 8080; 0 picks a free port. */
@@ -179,6 +181,7 @@ export interface GatewayConfig {
   readonly strategy: StrategyName | CustomStrategyFn;
   /** `header:<name>` | `cookie:<name>` | `query:<name>` | `ip`, or undefined. */
   readonly hashKey: string | undefined;
+  /** Every backend of every pool, in config order. */
   readonly backends: readonly BackendConfig[];
   /** The global health settings (backends carry their merged copy). */
   readonly health: HealthSettings;
@@ -208,4 +211,120 @@ export interface GatewayConfig {
   /** One JSON line per request to `stdout`, `stderr` or a file path; `false` (default) for none. */
   readonly accessLog: false | { readonly destination: string };
   readonly alerts: AlertsConfig;
+}
+
+/** A named group of backends with its own balancing, stickiness and health settings. */
+export interface PoolConfig {
+  readonly name: string;
+  readonly backends: readonly BackendConfig[];
+  /** Default: the top-level `strategy`. */
+  readonly strategy: StrategyName | CustomStrategyFn;
+  /** Default: the top-level `hashKey`. */
+  readonly hashKey: string | undefined;
+  /**
+   * Default: the top-level `sticky`, with the cookie name suffixed `_<pool>` for pools other than `default`, so
+   * a client pinned in one pool is not unpinned by another.
+   */
+  readonly sticky: StickyConfig | false;
+  /** The pool's health settings (its backends carry their merged copy). Default: the top-level `health`. */
+  readonly health: HealthSettings;
+  /** Pool that serves when this one has no backend that may take traffic; null for none. Default: `fallback.pool`. */
+  readonly fallback: string | null;
+}
+
+/** One routing rule. Every condition given must match; a rule names at least one. */
+export interface RouteConfig {
+  /** Absolute path prefix, matched at a path boundary (`/api` matches `/api` and `/api/x`, not `/apix`). */
+  readonly path: string | undefined;
+  /** Host, lower case, without port; `*.example.com` matches any subdomain. */
+  readonly host: string | undefined;
+  /** Header (name lower case) that must be present, and equal `value` when one is given. */
+  readonly header: { readonly name: string; readonly value: string | undefined } | undefined;
+  readonly pool: string;
+  /** Remove the matched path prefix before forwarding. Default false. */
+  readonly stripPrefix: boolean;
+}
+
+export interface FallbackConfig {
+  /** The pool every other pool falls back to, unless it names its own `fallback`. Default none. */
+  readonly pool: string | undefined;
+  /** Header (lower case) sent upstream, value = the pool that had no backend. Default `x-keyway-fallback`. */
+  readonly header: string;
+  /** Send the same header to the client. Default false. */
+  readonly toClient: boolean;
+}
+
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Shared state for gateway replicas. Exactly one of `url`, `sentinels`, `cluster` is set. */
+export interface RedisConfig {
+  /** `redis://` or `rediss://` (TLS) URL; credentials in it are secrets and never shown. */
+  readonly url: string | undefined;
+  /** Sentinel addresses; with `name`, the master set they watch. */
+  readonly sentinels: readonly RedisNode[] | undefined;
+  readonly name: string | undefined;
+  /** Redis Cluster seed nodes. */
+  readonly cluster: readonly RedisNode[] | undefined;
+  /** Never shown. */
+  readonly username: string | undefined;
+  /** Never shown. */
+  readonly password: string | undefined;
+  /** TLS to Sentinel/Cluster nodes (a `rediss://` URL implies it). Default false. */
+  readonly tls: boolean;
+  /** Put inside a hash tag in every key (`{keyway}:gw:...`). Default `keyway`. */
+  readonly keyPrefix: string;
+  /** Refuse to start when Redis is unreachable at startup. Default false: serve locally and warn. */
+  readonly required: boolean;
+  /** How long startup waits for Redis (ms). Default 3000. */
+  readonly connectTimeoutMs: number;
+  /** Full re-read of the shared state, which heals a missed message (ms). Default 2000. */
+  readonly syncIntervalMs: number;
+  /** A replica's health verdict expires unless refreshed this often (ms). Default max(3 x syncIntervalMs, 3 x the largest health interval). */
+  readonly verdictTtlMs: number;
+  /** Admin facts (drain, disable, weights, runtime backends) expire this long after their last write (ms). Default 86400000. */
+  readonly stateTtlMs: number;
+  /** Replicas that must see a backend down for it to be down everywhere; undefined: the latest fresh verdict wins. */
+  readonly healthQuorum: number | undefined;
+  /** This replica's id in shared state. Default `<hostname>-<pid>-<random>`. */
+  readonly replicaId: string;
+}
+
+export interface BootHandshakeConfig {
+  /** Path each backend answers with its boot id and settings hashes. Default `/.well-known/keyway/boot`. */
+  readonly path: string;
+  /** How often each backend's handshake is read (ms). Default: the backend's health interval. */
+  readonly intervalMs: number | undefined;
+  /** Handshake request timeout (ms). Default 2000. */
+  readonly timeoutMs: number;
+  /**
+   * Expected settings hashes by setting name. Undefined: the first backend of a pool to answer sets the
+   * reference for that pool.
+   */
+  readonly expect: Readonly<Record<string, string>> | undefined;
+}
+
+/** Fields added to the gateway config by issue 4 (pools, routes, Redis, boot handshake). */
+export interface TopologyConfig {
+  /** Every pool; top-level `backends` become the pool `default`. Never empty. */
+  readonly pools: readonly PoolConfig[];
+  /** Ordered rules; the longest matching path prefix wins, then order. */
+  readonly routes: readonly RouteConfig[];
+  /** Pool for requests no route matches; null answers 404 JSON. Default `default` when that pool exists. */
+  readonly defaultPool: string | null;
+  /** `/<prefix>/<service>/...` goes to the pool named `<service>` when one exists. Default false. */
+  readonly serviceRoutes: { readonly prefix: string } | false;
+  /** Pool for WebSocket upgrades and `websocketPaths` (socket.io polling), before any route. Default none. */
+  readonly websocketPool: string | null;
+  /** Path prefixes that go to `websocketPool`. Default `['/socket.io/']`. */
+  readonly websocketPaths: readonly string[];
+  readonly fallback: FallbackConfig;
+  /** Shared state for replicas; false (default) keeps all state in this process. */
+  readonly redis: RedisConfig | false;
+  /** Read each backend's boot id and settings hashes; false (default) for off. */
+  readonly bootHandshake: BootHandshakeConfig | false;
+  /** Refuse to start when a backend's settings differ (else it is marked `mismatch` and gets no traffic). Default false. */
+  readonly strictBootHandshake: boolean;
 }

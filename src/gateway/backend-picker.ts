@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Strategy } from '../balancer/index.js';
 import type { KeyExtractor, StickySessions } from '../sticky/index.js';
-import type { Upstream, UpstreamPool } from '../upstream/index.js';
+import { STICKY_SEPARATOR, type Upstream, type UpstreamPool } from '../upstream/index.js';
 
 /** The outcome of one pick; reused by the caller to avoid an object per request. */
 export interface Pick {
@@ -29,13 +29,18 @@ export class BackendPicker {
     this.#keyOf = keyOf;
   }
 
+  /** The pool it picks from. */
+  get pool(): UpstreamPool {
+    return this.#pool;
+  }
+
   get strategyName(): string {
     return this.#strategy.name;
   }
 
   /** The Set-Cookie line pinning a client to `upstream` (undefined without stickiness). */
   cookieFor(upstream: Upstream): string | undefined {
-    return this.#sticky?.setCookieFor(upstream.id);
+    return this.#sticky?.setCookieFor(upstream.stickyKey);
   }
 
   /**
@@ -46,11 +51,18 @@ export class BackendPicker {
     out.setCookie = undefined;
     const sticky = this.#sticky;
     if (sticky !== null) {
-      const id = sticky.backendOf(req);
-      if (id !== null && (exclude === null || !exclude.has(id))) {
-        const pinned = this.#pool.get(id);
+      const key = sticky.backendOf(req);
+      if (key !== null) {
+        const sep = key.indexOf(STICKY_SEPARATOR);
+        const pinned = this.#pool.get(sep < 0 ? key : key.slice(0, sep));
         // Weight 0 and draining take no *new* clients; a client already pinned stays while its backend may serve.
-        if (pinned !== undefined && this.#pool.mayServeSticky(pinned)) {
+        // A cookie from before the backend restarted (another boot id) no longer pins.
+        if (
+          pinned !== undefined &&
+          pinned.stickyKey === key &&
+          (exclude === null || !exclude.has(pinned.id)) &&
+          this.#pool.mayServeSticky(pinned)
+        ) {
           out.upstream = pinned;
           return out;
         }
@@ -60,7 +72,7 @@ export class BackendPicker {
     const ctx = exclude === null ? (hashKey === undefined ? NO_CONTEXT : { hashKey }) : { hashKey, exclude };
     const chosen = this.#strategy.pick(this.#pool.candidates(), ctx);
     out.upstream = chosen;
-    if (chosen !== null && sticky !== null) out.setCookie = sticky.setCookieFor(chosen.id);
+    if (chosen !== null && sticky !== null) out.setCookie = sticky.setCookieFor(chosen.stickyKey);
     return out;
   }
 }

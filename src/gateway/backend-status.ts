@@ -4,6 +4,8 @@ import type { Upstream } from '../upstream/index.js';
 export interface BackendStatus {
   readonly id: string | number;
   readonly url: string;
+  /** The pool it belongs to. */
+  readonly pool: string;
   readonly healthy: boolean;
   readonly weight: number;
   readonly requests: number;
@@ -16,6 +18,7 @@ export function snapshot(u: Upstream): BackendStatus {
   return {
     id: u.rawId,
     url: u.url,
+    pool: u.poolName,
     healthy: u.healthy,
     weight: u.configuredWeight,
     requests: u.requests,

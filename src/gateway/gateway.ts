@@ -1,7 +1,8 @@
 /**
- * @module gateway/gateway: composes config -> pool -> health -> balancer -> proxy into one listening server, and
- * owns its lifecycle (listen after the first health round, graceful close) and its runtime operations (drain,
- * disable, weights, backends added or removed, hot reload).
+ * @module gateway/gateway: composes config -> pools -> health -> balancer -> proxy into one listening server, and
+ * owns its lifecycle (join the shared state, listen after the first health round, graceful close) and its runtime
+ * operations (drain, disable, weights, backends added or removed, hot reload), which it shares with the other
+ * replicas through the store.
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
@@ -10,19 +11,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AlertManager, createAlertChannels } from '../alerts/index.js';
-import { createStrategy } from '../balancer/index.js';
 import type { BackendConfig, GatewayConfig } from '../config/index.js';
-import { BadRequestError, GatewayStateError, NoBackendError } from '../errors.js';
-import { HealthChecker } from '../health/index.js';
+import { BadRequestError, GatewayStateError, NoBackendError, NoRouteError } from '../errors.js';
+import { BootWatcher } from '../handshake/index.js';
 import { AccessLog, GatewayMetrics, createLogger } from '../observe/index.js';
 import { framingError, sendError } from '../proxy/index.js';
-import { StickySessions, compileKeyExtractor } from '../sticky/index.js';
+import { SharedView, type AdminFact, type BackendFact, type SharedViewStatus } from '../replication/index.js';
+import { Router } from '../routing/index.js';
+import { createGatewayStore, type GatewayStore } from '../store/index.js';
 import type { Logger } from '../types.js';
-import { Upstream, UpstreamPool, type AdminState } from '../upstream/index.js';
-import { BackendPicker } from './backend-picker.js';
+import { Upstream, type AdminState } from '../upstream/index.js';
 import { snapshot, type BackendStatus } from './backend-status.js';
-import { DrainTracker } from './drain-tracker.js';
+import { backendFromSpec, specOf } from './backend-spec.js';
 import { diffBackends, type ReloadSummary } from './reload-diff.js';
+import type { ServicePool } from './service-pool.js';
+import { Topology } from './topology.js';
 import { Traffic } from './traffic.js';
 
 /** Handles requests under the admin path. Installed by `createGateway`. */
@@ -35,6 +38,12 @@ export interface GatewayOptions {
   readonly admin?: ((gateway: Gateway) => AdminHandler) | undefined;
   /** Re-reads the config for a hot reload (`POST <admin>/reload`, SIGHUP). Without it, reload needs a config. */
   readonly configSource?: (() => Promise<GatewayConfig>) | undefined;
+  /**
+   * Where replicas share state. Default: a Redis store when the config has `redis`, else an in-memory store of
+   * this gateway's own. Several gateways in one process may share one `MemoryStore`. An injected store is not
+   * closed by the gateway.
+   */
+  readonly store?: GatewayStore | undefined;
 }
 
 export interface GatewayEvents {
@@ -44,6 +53,10 @@ export interface GatewayEvents {
   'backend:returned': [backend: BackendStatus];
   /** A draining backend finished draining (idle or `drainTimeoutMs`) and now takes no traffic. */
   'backend:drained': [backend: BackendStatus];
+  /** The boot handshake saw a new boot id: the backend restarted. */
+  'backend:restarted': [backend: BackendStatus];
+  /** The boot handshake reports settings that differ from the topology's; the backend takes no traffic. */
+  'backend:mismatch': [backend: BackendStatus, differences: readonly string[]];
   reload: [summary: ReloadSummary];
 }
 
@@ -51,21 +64,29 @@ type State = 'new' | 'starting' | 'listening' | 'closing' | 'closed';
 
 const NO_BACKEND = new NoBackendError('no healthy backend available');
 const BAD_TARGET = new BadRequestError('bad request: the request target must be an absolute path');
+const HIDDEN = new NoRouteError('not found');
+/** Sync defaults for the in-memory store (one process; several gateways only when they share the store). */
+const LOCAL_SYNC_MS = 2000;
+const DAY_MS = 86_400_000;
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   #config: GatewayConfig;
   readonly #logger: Logger;
-  readonly #pool: UpstreamPool;
-  readonly #picker: BackendPicker;
-  readonly #checker: HealthChecker;
+  readonly #topology: Topology;
+  readonly #router: Router;
+  readonly #store: GatewayStore;
+  readonly #ownsStore: boolean;
+  readonly #view: SharedView;
+  readonly #boot: BootWatcher | null;
   readonly #traffic: Traffic;
   readonly #server: http.Server;
   readonly #admin: AdminHandler | null;
   readonly #adminPath: string;
+  /** The boot handshake path, which clients may not reach (it tells boot ids and settings hashes); or null. */
+  readonly #bootPath: string | null;
   readonly #metrics: GatewayMetrics | null;
   readonly #accessLog: AccessLog | null;
   readonly #alerts: AlertManager | null;
-  readonly #drains: DrainTracker;
   readonly #configSource: (() => Promise<GatewayConfig>) | undefined;
   #state: State = 'new';
   #closing: Promise<void> | null = null;
@@ -75,26 +96,28 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#config = config;
     this.#configSource = options.configSource;
     this.#logger = (options.logger ?? createLogger()).child({ component: 'gateway' });
-    this.#pool = new UpstreamPool(config.backends, {
-      slowStartMs: config.slowStartMs,
-      outlier: config.outlier,
-      whenAllDown: config.whenAllDown,
+    this.#topology = new Topology(config, {
+      logger: this.#logger,
+      stickySecret: this.#stickySecret(config),
+      decide: (u, healthy) => this.#view.localVerdict(u.id, healthy),
+      onDrained: (u) => this.#onDrained(u),
     });
-    const sticky = config.sticky === false ? null : new StickySessions(config.sticky, this.#stickySecret(config));
-    const keyOf = config.hashKey === undefined ? null : compileKeyExtractor(config.hashKey);
-    this.#picker = new BackendPicker(this.#pool, createStrategy(config.strategy), sticky, keyOf);
-    this.#checker = new HealthChecker(this.#pool, { logger: this.#logger });
+    this.#router = new Router(config);
+    this.#ownsStore = options.store === undefined;
+    this.#store = options.store ?? createGatewayStore(config.redis, { logger: this.#logger });
+    this.#view = this.#createView(config);
+    this.#boot = this.#createBootWatcher(config);
     this.#metrics = config.metrics.enabled
-      ? new GatewayMetrics({ source: { backends: () => this.#pool.all.map(metricsView) }, processMetrics: config.metrics.processMetrics })
+      ? new GatewayMetrics({ source: { backends: () => this.#topology.all.map(metricsView) }, processMetrics: config.metrics.processMetrics })
       : null;
     this.#accessLog = config.accessLog === false ? null : new AccessLog({ destination: config.accessLog.destination });
     // A failed write turns the access log off (it says so once) rather than crash or buffer without bound.
     this.#accessLog?.on('error', (err) => this.#logger.error({ err: err.message }, 'access log failed; it is off until restart'));
     this.#alerts = this.#createAlerts(config);
-    this.#traffic = new Traffic({ config, pool: this.#pool, picker: this.#picker, metrics: this.#metrics, accessLog: this.#accessLog });
-    this.#drains = new DrainTracker(this.#pool, config.drainTimeoutMs, (u) => this.#onDrained(u));
-    this.#wirePoolEvents();
+    this.#traffic = new Traffic({ config, topology: this.#topology, router: this.#router, metrics: this.#metrics, accessLog: this.#accessLog });
+    for (const s of this.#topology.services) this.#wirePoolEvents(s);
     this.#adminPath = config.admin.path;
+    this.#bootPath = config.bootHandshake === false ? null : config.bootHandshake.path;
     this.#server = createServer(config, (req, res) => this.#onRequest(req, res));
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
     this.#server.on('clientError', onClientError);
@@ -108,17 +131,33 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** A snapshot of every backend: address, weight, health and counters. */
   get backends(): BackendStatus[] {
-    return this.#pool.all.map(snapshot);
+    return this.#topology.all.map(snapshot);
   }
 
-  /** The live upstream objects, for the admin layer. Treat as read-only. */
+  /** The live upstream objects of every pool, for the admin layer. Treat as read-only. */
   get upstreams(): readonly Upstream[] {
-    return this.#pool.all;
+    return this.#topology.all;
   }
 
-  /** The strategy's name (`custom` for a function). */
+  /** The default pool's strategy name (`custom` for a function). */
   get strategyName(): string {
-    return this.#picker.strategyName;
+    const first = this.#topology.service(this.#config.defaultPool ?? '') ?? this.#topology.services[0];
+    return first === undefined ? 'none' : first.picker.strategyName;
+  }
+
+  /** Each pool's name, strategy and fallback, for status output. */
+  get pools(): { name: string; strategy: string; fallback: string | null; backends: string[] }[] {
+    return this.#topology.services.map((s) => ({
+      name: s.name,
+      strategy: s.picker.strategyName,
+      fallback: s.fallback?.name ?? null,
+      backends: s.pool.all.map((u) => u.id),
+    }));
+  }
+
+  /** What this replica shares and with whom (store kind, reachability, peers seen). */
+  get shared(): SharedViewStatus {
+    return this.#view.status();
   }
 
   /** Prometheus metrics, or null when `metrics.enabled` is false. */
@@ -126,9 +165,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return this.#metrics;
   }
 
-  /** Whether every backend is down and `whenAllDown: 'fail-open'` spreads traffic over all of them. */
+  /** Whether a pool has every backend down and `whenAllDown: 'fail-open'` spreads its traffic over all of them. */
   get panicking(): boolean {
-    return this.#pool.panicking;
+    return this.#topology.panicking;
   }
 
   /** The address the server listens on, once listening. */
@@ -137,16 +176,32 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return a === null || typeof a === 'string' ? null : { port: a.port, host: a.address };
   }
 
-  /** Runs the first health round, then listens. Resolves with the bound port. */
+  /**
+   * Joins the shared state (warns and goes on without it unless `redis.required`), runs the first health round
+   * and boot handshake, then listens. Resolves with the bound port.
+   */
   async listen(): Promise<{ port: number; host: string }> {
     if (this.#state !== 'new') throw new GatewayStateError(`listen() called on a gateway that is ${this.#state}`);
     this.#state = 'starting';
-    await this.#checker.start();
-    this.#server.listen(this.#config.port, this.#config.host);
-    await once(this.#server, 'listening');
+    try {
+      await this.#view.start();
+      await Promise.all(this.#topology.services.map((s) => s.checker.start()));
+      if (this.#boot !== null) {
+        for (const u of this.#topology.all) void this.#boot.track(u, u.poolName);
+        await this.#boot.checkAll();
+        const refused = this.#config.strictBootHandshake ? this.#boot.strictCheck() : undefined;
+        if (refused !== undefined) throw refused;
+      }
+      this.#server.listen(this.#config.port, this.#config.host);
+      await once(this.#server, 'listening');
+    } catch (err) {
+      // Nothing may outlive a failed start: probes, timers and the store connection stop here.
+      await this.close();
+      throw err;
+    }
     this.#state = 'listening';
     const address = this.address as { port: number; host: string };
-    this.#logger.info({ port: address.port, host: address.host, backends: this.#pool.all.length }, 'gateway listening');
+    this.#logger.info({ port: address.port, host: address.host, backends: this.#topology.all.length, pools: this.#topology.services.length }, 'gateway listening');
     return address;
   }
 
@@ -159,74 +214,71 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return this.#closing;
   }
 
-  // ---- runtime operations (admin API, reload) ------------------------------------------------------------
+  // ---- runtime operations (admin API, reload); each is shared with the other replicas -------------------
 
   /** Sets a backend's admin state. `draining` keeps pinned clients until idle or `drainTimeoutMs`. */
   setAdminState(id: string, state: AdminState): BackendStatus | null {
-    const u = this.#pool.get(id);
+    const u = this.#topology.upstream(id);
     if (u === undefined) return null;
-    this.#pool.setAdminState(u, state);
-    if (state === 'draining') this.#drains.start(u);
-    else this.#drains.stop(u);
-    this.#logger.info({ backend: id, state }, 'backend admin state changed');
+    this.#setState(u, state);
+    this.#view.setAdmin(id, { state: u.adminState, weight: u.configuredWeight });
     return snapshot(u);
   }
 
   /** Sets a backend's configured weight (integer >= 0). */
   setWeight(id: string, weight: number): BackendStatus | null {
-    const u = this.#pool.get(id);
+    const u = this.#topology.upstream(id);
     if (u === undefined) return null;
-    this.#pool.setWeight(u, weight);
-    // The config in force follows, so a later reload compares against what runs and restores the file's weight.
-    this.#config = { ...this.#config, backends: this.#config.backends.map((b) => (b.id === id ? { ...b, weight } : b)) };
-    this.#logger.info({ backend: id, weight }, 'backend weight changed');
+    this.#setWeight(u, weight);
+    this.#view.setAdmin(id, { state: u.adminState, weight: u.configuredWeight });
     return snapshot(u);
   }
 
   /**
-   * Adds a backend at runtime. It takes traffic once its first health probe passes. Returns null when the id
-   * is taken.
+   * Adds a backend at runtime to its pool (`backend.pool`). It takes traffic once its first health probe
+   * passes. Returns null when the id is taken or the pool does not exist.
    */
   addBackend(backend: BackendConfig): BackendStatus | null {
-    if (this.#pool.get(backend.id) !== undefined) return null;
-    const u = new Upstream(backend);
-    u.healthy = false; // no traffic before the first probe says it is alive
-    this.#pool.add(u);
-    void this.#checker.track(u);
-    this.#config = { ...this.#config, backends: [...this.#config.backends, backend] };
-    this.#logger.info({ backend: backend.id, url: backend.url }, 'backend added');
+    const u = this.#add(backend);
+    if (u === null) return null;
+    this.#view.setBackend(backend.id, { removed: false, spec: specOf(backend) });
     return snapshot(u);
   }
 
   /** Removes a backend at runtime. Requests in flight to it finish; new ones go elsewhere. */
   removeBackend(id: string): BackendStatus | null {
-    const u = this.#pool.remove(id);
-    if (u === undefined) return null;
-    this.#checker.untrack(id);
-    this.#drains.stop(u);
-    this.#metrics?.forgetBackend(id);
-    this.#config = { ...this.#config, backends: this.#config.backends.filter((b) => b.id !== id) };
-    this.#logger.info({ backend: id }, 'backend removed');
+    const u = this.#remove(id);
+    if (u === null) return null;
+    this.#view.setBackend(id, { removed: true });
     return snapshot(u);
   }
 
   /**
    * Applies a new config without dropping a connection: backends added, removed, re-weighted or replaced (a
    * changed URL or health settings). Other settings need a restart; they are listed in the summary and logged.
-   * Without an argument, re-reads the config through `configSource`.
+   * Without an argument, re-reads the config through `configSource`. A reload is this replica's own: it is
+   * not shared (each replica reloads its own file).
    */
   async reload(next?: GatewayConfig): Promise<ReloadSummary> {
     const config = next ?? (this.#configSource ? await this.#configSource() : null);
     if (config === null) throw new GatewayStateError('reload needs a config: this gateway was not started from a file');
     const diff = diffBackends(this.#config, config);
-    for (const id of [...diff.removed, ...diff.replaced]) this.removeBackend(id);
+    for (const id of [...diff.removed, ...diff.replaced]) this.#remove(id);
     for (const b of config.backends) {
-      if (diff.added.includes(b.id) || diff.replaced.includes(b.id)) this.addBackend(b);
+      if (diff.added.includes(b.id) || diff.replaced.includes(b.id)) this.#add(b);
     }
-    for (const { id, weight } of diff.reweighted) this.setWeight(id, weight);
+    for (const { id, weight } of diff.reweighted) {
+      const u = this.#topology.upstream(id);
+      if (u !== undefined) this.#setWeight(u, weight);
+    }
     // Keep the new order and the new backend settings as the config in force; the global health block is live
     // too (backends added later through the admin API inherit it).
-    this.#config = { ...this.#config, backends: config.backends, health: config.health };
+    // Pools keep their settings (a change there is reported as needing a restart) but take the new health block.
+    const pools = this.#config.pools.map((p) => {
+      const fresh = config.pools.find((n) => n.name === p.name);
+      return fresh === undefined ? p : { ...p, health: fresh.health, backends: fresh.backends };
+    });
+    this.#config = { ...this.#config, backends: config.backends, health: config.health, pools };
     if (diff.restartNeeded.length > 0) {
       this.#logger.warn({ fields: diff.restartNeeded }, 'reload: these settings changed and take effect only after a restart');
     }
@@ -236,13 +288,129 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return summary;
   }
 
+  // ---- local changes (also what other replicas' facts become here) -----------------------------------------
+
+  #setState(u: Upstream, state: AdminState): void {
+    const service = this.#topology.serviceOf(u.id) as ServicePool;
+    service.pool.setAdminState(u, state);
+    if (state === 'draining') service.drains.start(u);
+    else service.drains.stop(u);
+    this.#logger.info({ backend: u.id, state }, 'backend admin state changed');
+  }
+
+  #setWeight(u: Upstream, weight: number): void {
+    (this.#topology.serviceOf(u.id) as ServicePool).pool.setWeight(u, weight);
+    // The config in force follows, so a later reload compares against what runs and restores the file's weight.
+    this.#config = { ...this.#config, backends: this.#config.backends.map((b) => (b.id === u.id ? { ...b, weight } : b)) };
+    this.#logger.info({ backend: u.id, weight }, 'backend weight changed');
+  }
+
+  #add(backend: BackendConfig): Upstream | null {
+    const service = this.#topology.service(backend.pool);
+    if (service === undefined || this.#topology.upstream(backend.id) !== undefined) return null;
+    const u = new Upstream(backend);
+    u.healthy = false; // no traffic before the first probe says it is alive
+    service.pool.add(u);
+    this.#topology.changed();
+    void service.checker.track(u);
+    if (this.#boot !== null && (this.#state === 'starting' || this.#state === 'listening')) void this.#boot.track(u, u.poolName);
+    this.#config = { ...this.#config, backends: [...this.#config.backends, backend] };
+    this.#logger.info({ backend: backend.id, url: backend.url, pool: backend.pool }, 'backend added');
+    return u;
+  }
+
+  #remove(id: string): Upstream | null {
+    const service = this.#topology.serviceOf(id);
+    const u = service?.pool.remove(id);
+    if (service === undefined || u === undefined) return null;
+    this.#topology.changed();
+    service.checker.untrack(id);
+    service.drains.stop(u);
+    this.#boot?.untrack(id);
+    this.#view.forget(id);
+    this.#metrics?.forgetBackend(id);
+    this.#config = { ...this.#config, backends: this.#config.backends.filter((b) => b.id !== id) };
+    this.#logger.info({ backend: id }, 'backend removed');
+    return u;
+  }
+
+  /** A fact another replica shared (never shared back from here). */
+  #applyAdmin(id: string, fact: AdminFact): void {
+    const u = this.#topology.upstream(id);
+    if (u === undefined) return;
+    if (fact.weight !== undefined && fact.weight !== u.configuredWeight) this.#setWeight(u, fact.weight);
+    if (fact.state !== undefined && fact.state !== u.adminState) this.#setState(u, fact.state);
+  }
+
+  #applyBackend(id: string, fact: BackendFact): void {
+    if (fact.removed) {
+      this.#remove(id);
+      return;
+    }
+    const backend = backendFromSpec(fact.spec, this.#config);
+    if (backend === null) {
+      this.#logger.warn({ backend: id }, 'a backend shared by another replica is not usable here; skipped');
+      return;
+    }
+    const current = this.#topology.upstream(backend.id);
+    if (current !== undefined && current.url === backend.url && current.poolName === backend.pool) return;
+    if (current !== undefined) this.#remove(backend.id);
+    this.#add(backend);
+  }
+
   // ---- internals -------------------------------------------------------------------------------------------
+
+  #createView(config: GatewayConfig): SharedView {
+    const r = config.redis;
+    const maxInterval = Math.max(1000, ...config.backends.map((b) => b.health.intervalMs));
+    return new SharedView(
+      this.#store,
+      {
+        applyHealth: (id, up) => {
+          const u = this.#topology.upstream(id);
+          if (u !== undefined) this.#topology.serviceOf(id)?.pool.setHealthy(u, up);
+        },
+        applyAdmin: (id, fact) => this.#applyAdmin(id, fact),
+        applyBackend: (id, fact) => this.#applyBackend(id, fact),
+      },
+      r === false
+        ? { replicaId: 'local', verdictTtlMs: Math.max(3 * LOCAL_SYNC_MS, 3 * maxInterval), stateTtlMs: DAY_MS, syncIntervalMs: LOCAL_SYNC_MS, healthQuorum: undefined, required: false, logger: this.#logger }
+        : { replicaId: r.replicaId, verdictTtlMs: r.verdictTtlMs, stateTtlMs: r.stateTtlMs, syncIntervalMs: r.syncIntervalMs, healthQuorum: r.healthQuorum, required: r.required, logger: this.#logger },
+    );
+  }
+
+  #createBootWatcher(config: GatewayConfig): BootWatcher | null {
+    if (config.bootHandshake === false) return null;
+    const boot = new BootWatcher(config.bootHandshake, { logger: this.#logger });
+    // The first boot id seen comes with the first state change (unknown -> ok or mismatch).
+    boot.on('state', (u) => {
+      const bootId = boot.bootIdOf(u.id);
+      if (bootId !== undefined && u.bootId === null) u.setBootId(bootId);
+    });
+    boot.on('restart', (u, previous, bootId) => {
+      u.setBootId(bootId);
+      this.#topology.serviceOf(u.id)?.pool.restarted(u);
+      this.#logger.info({ backend: u.id, previous, bootId }, 'backend restarted (new boot id): its sticky clients and ejection are reset');
+      this.emit('backend:restarted', snapshot(u));
+    });
+    boot.on('mismatch', (u, differences, message) => {
+      this.#topology.serviceOf(u.id)?.pool.setMismatch(u, true);
+      this.#logger.error({ backend: u.id, differences }, message);
+      this.emit('backend:mismatch', snapshot(u), differences);
+    });
+    boot.on('match', (u) => {
+      if (!u.mismatch) return;
+      this.#topology.serviceOf(u.id)?.pool.setMismatch(u, false);
+      this.#logger.info({ backend: u.id }, 'backend settings match the topology again');
+    });
+    return boot;
+  }
 
   async #shutdown(): Promise<void> {
     const wasListening = this.#state === 'listening';
     this.#state = 'closing';
     this.#traffic.closing = true;
-    await this.#checker.close();
+    await Promise.all([...this.#topology.services.map((s) => s.checker.close()), this.#boot?.close(), this.#view.close()]);
     if (wasListening) {
       const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       this.#server.closeIdleConnections();
@@ -252,9 +420,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       await closed;
     }
     this.#traffic.close();
-    this.#drains.close();
-    await this.#pool.close();
-    await Promise.all([this.#alerts?.close(), this.#accessLog?.close()]);
+    await this.#topology.close();
+    await Promise.all([this.#alerts?.close(), this.#accessLog?.close(), this.#ownsStore ? this.#store.close() : undefined]);
     this.#state = 'closed';
   }
 
@@ -282,6 +449,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       else sendError(res, NO_BACKEND, false);
       return;
     }
+    if (this.#bootPath !== null && isPath(url, this.#bootPath)) {
+      sendError(res, HIDDEN, false);
+      req.resume();
+      return;
+    }
     this.#traffic.handleRequest(req, res);
   }
 
@@ -295,14 +467,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   #isAdmin(url: string): boolean {
-    const p = this.#adminPath;
-    if (!url.startsWith(p)) return false;
-    const next = url.charCodeAt(p.length);
-    return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
+    return isPath(url, this.#adminPath);
   }
 
-  #wirePoolEvents(): void {
-    const pool = this.#pool;
+  #wirePoolEvents(service: ServicePool): void {
+    const pool = service.pool;
     // The health checker logs transitions itself; these re-emit them and feed alerts and metrics.
     pool.on('backend:down', (u) => {
       this.emit('backend:down', snapshot(u));
@@ -322,13 +491,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.emit('backend:returned', snapshot(u));
     });
     pool.on('pool:panic', (panicking) => {
-      if (panicking) this.#logger.error('no backend is healthy: failing open across all of them (whenAllDown: fail-open)');
-      else this.#logger.info('a backend is healthy again: panic mode over');
+      if (panicking) this.#logger.error({ pool: service.name }, 'no backend is healthy: failing open across all of them (whenAllDown: fail-open)');
+      else this.#logger.info({ pool: service.name }, 'a backend is healthy again: panic mode over');
     });
   }
 
   #onDrained(u: Upstream): void {
-    this.#pool.setAdminState(u, 'disabled');
+    this.#topology.serviceOf(u.id)?.pool.setAdminState(u, 'disabled');
     this.#logger.info({ backend: u.id }, 'backend drained');
     this.emit('backend:drained', snapshot(u));
   }
@@ -347,11 +516,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (config.sticky !== false && config.sticky.secret) return config.sticky.secret;
     const fromEnv = process.env.KEYWAY_STICKY_SECRET;
     if (fromEnv) return fromEnv;
+    if (config.pools.every((p) => p.sticky === false)) return randomBytes(32).toString('base64url');
     this.#logger.warn(
       'no sticky.secret or KEYWAY_STICKY_SECRET: using a random per-process secret, so sticky cookies will not survive a restart or be shared between gateways',
     );
     return randomBytes(32).toString('base64url');
   }
+}
+
+/** Whether `url` is `prefix` or below it (`prefix/...`, `prefix?...`). */
+function isPath(url: string, prefix: string): boolean {
+  if (!url.startsWith(prefix)) return false;
+  const next = url.charCodeAt(prefix.length);
+  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
 }
 
 /** `/path`, not absolute-form (`http://host/`), authority-like `//host` or `*`: only these are forwarded. */

@@ -4,7 +4,7 @@
  * only re-weights it. Other settings are reported as needing a restart rather than half-applied.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { BackendConfig, GatewayConfig } from '../config/index.js';
+import type { BackendConfig, GatewayConfig, PoolConfig } from '../config/index.js';
 
 export interface BackendDiff {
   readonly added: string[];
@@ -24,7 +24,7 @@ export interface ReloadSummary {
 }
 
 /** Settings applied live by a reload, so never reported as needing a restart. */
-const LIVE = new Set(['backends', 'health']);
+const LIVE = new Set(['backends', 'health', 'pools']);
 
 export function diffBackends(current: GatewayConfig, next: GatewayConfig): BackendDiff {
   const before = new Map(current.backends.map((b) => [b.id, b]));
@@ -40,10 +40,17 @@ export function diffBackends(current: GatewayConfig, next: GatewayConfig): Backe
   for (const key of Object.keys(next) as (keyof GatewayConfig)[]) {
     if (!LIVE.has(key) && !isDeepStrictEqual(current[key], next[key])) diff.restartNeeded.push(key);
   }
+  // Backends move between files freely; a pool's own settings (strategy, sticky, fallback) do not.
+  if (!isDeepStrictEqual(current.pools.map(poolSettings), next.pools.map(poolSettings))) diff.restartNeeded.push('pools');
   return diff;
 }
 
-/** Same address, owner and health settings: the live upstream object can stay. */
+/** Same address, pool, owner and health settings: the live upstream object can stay. */
 function sameEndpoint(a: BackendConfig, b: BackendConfig): boolean {
-  return a.url === b.url && a.owner === b.owner && a.rawId === b.rawId && isDeepStrictEqual(a.health, b.health);
+  return a.url === b.url && a.pool === b.pool && a.owner === b.owner && a.rawId === b.rawId && isDeepStrictEqual(a.health, b.health);
+}
+
+function poolSettings(p: PoolConfig): Omit<PoolConfig, 'backends' | 'health'> {
+  const { backends: _backends, health: _health, ...rest } = p;
+  return rest;
 }

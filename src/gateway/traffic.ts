@@ -1,12 +1,13 @@
 /**
- * @module gateway/traffic: what happens to each request and upgrade: pick a backend, forward, feed passive health,
- * retry once elsewhere within the retry budget, count, and log. The hot path allocates one `Exchange` per request.
+ * @module gateway/traffic: what happens to each request and upgrade: route it to a pool, pick a backend (or one of
+ * the fallback pool when the pool has none), forward, feed passive health, retry once elsewhere within the retry
+ * budget, count, and log. The hot path allocates one `Exchange` per request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { GatewayConfig } from '../config/index.js';
-import { BadRequestError, NoBackendError } from '../errors.js';
+import { BadRequestError, NoBackendError, NoRouteError } from '../errors.js';
 import type { AccessLog, GatewayMetrics } from '../observe/index.js';
 import {
   Exchange,
@@ -17,24 +18,31 @@ import {
   writeRawError,
   type ExchangeHandler,
 } from '../proxy/index.js';
-import type { Upstream, UpstreamPool } from '../upstream/index.js';
-import type { BackendPicker, Pick } from './backend-picker.js';
+import { stripPathPrefix, type Router } from '../routing/index.js';
+import type { Upstream } from '../upstream/index.js';
+import type { Pick } from './backend-picker.js';
+import type { ServicePool } from './service-pool.js';
+import type { Topology } from './topology.js';
 
 const NO_BACKEND = new NoBackendError('no healthy backend available');
 const BAD_TARGET = new BadRequestError('bad request: the request target must be an absolute path');
 const TOO_LARGE = new BadRequestError('payload too large', 413);
+const NO_ROUTE = new NoRouteError();
 
 export interface TrafficParts {
   readonly config: GatewayConfig;
-  readonly pool: UpstreamPool;
-  readonly picker: BackendPicker;
+  readonly topology: Topology;
+  readonly router: Router;
   readonly metrics: GatewayMetrics | null;
   readonly accessLog: AccessLog | null;
 }
 
 export class Traffic implements ExchangeHandler {
-  readonly #pool: UpstreamPool;
-  readonly #picker: BackendPicker;
+  readonly #topology: Topology;
+  readonly #router: Router;
+  /** Header naming the pool that had no backend when its fallback serves (lower case). */
+  readonly #fallbackHeader: string;
+  readonly #fallbackToClient: boolean;
   readonly #metrics: GatewayMetrics | null;
   readonly #accessLog: AccessLog | null;
   readonly #http: HttpForwarder;
@@ -52,8 +60,10 @@ export class Traffic implements ExchangeHandler {
 
   constructor(parts: TrafficParts) {
     const c = parts.config;
-    this.#pool = parts.pool;
-    this.#picker = parts.picker;
+    this.#topology = parts.topology;
+    this.#router = parts.router;
+    this.#fallbackHeader = c.fallback.header;
+    this.#fallbackToClient = c.fallback.toClient;
     this.#metrics = parts.metrics;
     this.#accessLog = parts.accessLog;
     this.#budget = c.retries.enabled ? new RetryBudget(c.retries.budgetPercent, c.retries.minPerSecond) : null;
@@ -85,10 +95,19 @@ export class Traffic implements ExchangeHandler {
       const declared = req.headers['content-length'];
       if (declared !== undefined && Number(declared) > this.#maxBody) return this.#refuse(req, res, TOO_LARGE);
     }
-    const pick = this.#picker.pick(req, this.#pick, null);
+    const service = this.#route(req, false);
+    if (service === null) return this.#refuse(req, res, NO_ROUTE);
+    let served = service;
+    let pick = service.picker.pick(req, this.#pick, null);
+    if (pick.upstream === null && service.fallback !== null) {
+      served = service.fallback;
+      pick = served.picker.pick(req, this.#pick, null);
+    }
     const upstream = pick.upstream;
     if (upstream === null) return this.#refuse(req, res, NO_BACKEND);
     const ex = new Exchange(req, res, upstream, pick.setCookie, this.closing, performance.now());
+    ex.route = served;
+    if (served !== service) this.#markFallback(req, ex, service.name);
     this.#budget?.deposit();
     this.#begin(upstream);
     this.#http.start(ex);
@@ -100,7 +119,17 @@ export class Traffic implements ExchangeHandler {
       writeRawError(socket, this.closing ? NO_BACKEND : BAD_TARGET);
       return;
     }
-    const pick = this.#picker.pick(req, this.#pick, null);
+    const service = this.#route(req, true);
+    if (service === null) {
+      socket.on('error', () => socket.destroy());
+      writeRawError(socket, NO_ROUTE);
+      return;
+    }
+    let pick = service.picker.pick(req, this.#pick, null);
+    if (pick.upstream === null && service.fallback !== null) {
+      pick = service.fallback.picker.pick(req, this.#pick, null);
+      if (pick.upstream !== null) this.#markFallback(req, null, service.name);
+    }
     const upstream = pick.upstream;
     if (upstream === null) {
       socket.on('error', () => socket.destroy());
@@ -121,6 +150,24 @@ export class Traffic implements ExchangeHandler {
         this.#end(upstream);
       },
     });
+  }
+
+  /**
+   * The pool for `req`, with the matched prefix stripped from its URL when the route says so. A header that
+   * claims a fallback is the gateway's to set: one sent by the client is dropped first.
+   */
+  #route(req: IncomingMessage, upgrade: boolean): ServicePool | null {
+    if (req.headers[this.#fallbackHeader] !== undefined) dropHeader(req, this.#fallbackHeader);
+    const match = this.#router.route(req as { url: string; headers: IncomingMessage['headers'] }, upgrade);
+    if (match === null) return null;
+    if (match.stripPrefix !== '') req.url = stripPathPrefix(req.url as string, match.stripPrefix);
+    return this.#topology.service(match.pool) ?? null;
+  }
+
+  /** Tells the backend (and, if configured, the client) that the fallback pool serves for `pool`. */
+  #markFallback(req: IncomingMessage, ex: Exchange | null, pool: string): void {
+    req.rawHeaders.push(this.#fallbackHeader, pool);
+    if (ex !== null && this.#fallbackToClient) ex.extraHeaders = [this.#fallbackHeader, pool];
   }
 
   /** Answers a request the gateway will not forward (400/413/503), counting it against no backend. */
@@ -146,15 +193,16 @@ export class Traffic implements ExchangeHandler {
     // A request already in flight when shutdown began is answered with `Connection: close` too, so its client
     // does not reuse a connection the gateway is about to cut.
     if (this.closing) ex.closeConnection = true;
-    this.#pool.recordResult(ex.upstream, !(this.#on5xx && status >= 500));
+    (ex.route as ServicePool).pool.recordResult(ex.upstream, !(this.#on5xx && status >= 500));
   }
 
   onAttemptFailed(ex: Exchange, _err: Error, retryable: boolean): boolean {
     const failed = ex.upstream;
-    this.#pool.recordResult(failed, false);
+    const service = ex.route as ServicePool;
+    service.pool.recordResult(failed, false);
     if (!retryable || ex.attempts > 1 || this.#budget === null || ex.res.destroyed) return false;
     (ex.tried ??= new Set()).add(failed.id);
-    const next = this.#picker.pick(ex.req, this.#pick, ex.tried).upstream;
+    const next = service.picker.pick(ex.req, this.#pick, ex.tried).upstream;
     if (next === null) return false;
     if (!this.#budget.tryWithdraw()) {
       this.#metrics?.retryBudgetExhausted();
@@ -166,7 +214,7 @@ export class Traffic implements ExchangeHandler {
     next.inflight++;
     next.requests++;
     ex.upstream = next;
-    ex.setCookie = this.#picker.cookieFor(next); // undefined without stickiness
+    ex.setCookie = service.picker.cookieFor(next); // undefined without stickiness
     this.#http.attempt(ex);
     return true;
   }
@@ -214,4 +262,16 @@ export class Traffic implements ExchangeHandler {
   close(): void {
     this.#http.close();
   }
+}
+
+/** Removes every `name` field (lower case) from the request's raw and parsed headers. */
+function dropHeader(req: IncomingMessage, name: string): void {
+  const raw = req.rawHeaders;
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== name) kept.push(raw[i] as string, raw[i + 1] as string);
+  }
+  raw.length = 0;
+  for (const v of kept) raw.push(v);
+  delete req.headers[name];
 }

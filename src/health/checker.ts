@@ -15,6 +15,11 @@ export interface HealthCheckerOptions {
   readonly logger?: Logger | undefined;
   /** Source of jitter in [0, 1). Default `Math.random`; tests inject a fixed one. */
   readonly random?: (() => number) | undefined;
+  /**
+   * Where a verdict goes. Default: `pool.setHealthy()`. Gateway replicas pass their shared view here, which
+   * merges this replica's verdict with the others' before it reaches the pool.
+   */
+  readonly decide?: ((upstream: Upstream, healthy: boolean) => void) | undefined;
 }
 
 /** Events of a {@link HealthChecker}. Emitting with no listener costs next to nothing. */
@@ -34,6 +39,8 @@ interface Entry {
   running: Promise<ProbeResult> | undefined;
   /** Whether a first result was applied (the first one sets the verdict outright). */
   seen: boolean;
+  /** This checker's own last verdict (the pool's may differ when replicas merge verdicts). */
+  verdict: boolean;
   stopped: boolean;
 }
 
@@ -62,6 +69,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   readonly #pool: UpstreamPool;
   readonly #logger: Logger | undefined;
   readonly #random: () => number;
+  readonly #decide: (upstream: Upstream, healthy: boolean) => void;
   readonly #entries = new Map<string, Entry>();
   /** Probes in flight, also those of untracked upstreams, so close() waits for every one. */
   readonly #inflight = new Set<Promise<ProbeResult>>();
@@ -73,6 +81,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.#pool = pool;
     this.#logger = options.logger?.child({ component: 'health' });
     this.#random = options.random ?? Math.random;
+    this.#decide = options.decide ?? ((u, healthy) => pool.setHealthy(u, healthy));
   }
 
   /**
@@ -153,6 +162,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       timer: undefined,
       running: undefined,
       seen: false,
+      verdict: upstream.healthy,
       stopped: false,
     };
   }
@@ -201,12 +211,13 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       verdict = result.ok;
     }
     if (!result.ok) this.#logger?.debug({ backend: u.id, error: result.error }, 'health probe failed');
-    if (verdict !== u.healthy) {
+    if (verdict !== entry.verdict) {
       const fields = { backend: u.id, error: result.error, status: result.status };
       if (verdict) this.#logger?.info(fields, 'backend is up');
       else this.#logger?.warn(fields, 'backend is down');
     }
-    this.#pool.setHealthy(u, verdict);
+    entry.verdict = verdict;
+    this.#decide(u, verdict);
     this.emit('probe', u, result);
   }
 

@@ -32,6 +32,10 @@ export class Exchange {
   attemptStartedAt = 0;
   /** The body is being piped upstream (it can then no longer be replayed). */
   piping = false;
+  /** Response header pairs the gateway adds (`[name, value, ...]`), or null. */
+  extraHeaders: string[] | null = null;
+  /** Whatever the handler needs to know where the request was routed (the gateway keeps its pool here). */
+  route: unknown = null;
 
   constructor(req: IncomingMessage, res: ServerResponse, upstream: Upstream, setCookie: string | undefined, closeConnection: boolean, now: number) {
     this.req = req;

@@ -134,6 +134,7 @@ function relayResponse(proxyRes: IncomingMessage, ex: Exchange): void {
   const res: ServerResponse = ex.res;
   const headers = filterResponseHeaders(proxyRes.rawHeaders, proxyRes.headers.connection);
   if (ex.setCookie !== undefined) headers.push('set-cookie', ex.setCookie);
+  if (ex.extraHeaders !== null) for (const h of ex.extraHeaders) headers.push(h);
   if (ex.closeConnection) headers.push('connection', 'close');
   res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, headers);
   proxyRes.on('data', (chunk: Buffer) => {

@@ -136,7 +136,7 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
    * that are all failing.
    */
   mayServeSticky(upstream: Upstream): boolean {
-    if (this.#byId.get(upstream.id) !== upstream || upstream.adminState === 'disabled') return false;
+    if (this.#byId.get(upstream.id) !== upstream || upstream.adminState === 'disabled' || upstream.mismatch) return false;
     return this.#panicking || (upstream.healthy && upstream.ejectedUntil === 0);
   }
 
@@ -223,6 +223,30 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
     if (previous === 'disabled' && state === 'enabled' && this.#owns(upstream)) this.#startRamp(upstream, this.#now());
     const panicChanged = this.#rebuild();
     this.emit('backend:admin', upstream, state, previous);
+    this.#announcePanic(panicChanged);
+  }
+
+  /** Marks `upstream` as failing the boot handshake (no traffic at all) or clears it. */
+  setMismatch(upstream: Upstream, mismatch: boolean): void {
+    if (upstream.mismatch === mismatch) return;
+    upstream.mismatch = mismatch;
+    this.#announcePanic(this.#rebuild());
+  }
+
+  /**
+   * The backend restarted (a new boot id): its passive-health history belongs to the old process, so the
+   * failure count is dropped and an ejection still running ends now.
+   */
+  restarted(upstream: Upstream): void {
+    if (upstream.ejectedUntil === 0 || !this.#owns(upstream) || this.#closed) {
+      this.#detector?.forget(upstream.id);
+      return;
+    }
+    this.#release(upstream);
+    this.#detector?.forget(upstream.id);
+    this.#scheduleReturn();
+    const panicChanged = this.#rebuild();
+    this.emit('backend:returned', upstream);
     this.#announcePanic(panicChanged);
   }
 
@@ -374,10 +398,10 @@ export class UpstreamPool extends EventEmitter<PoolEvents> {
 }
 
 function isCandidate(u: Upstream): boolean {
-  return u.healthy && u.ejectedUntil === 0 && u.adminState === 'enabled' && u.weight > 0;
+  return u.healthy && u.ejectedUntil === 0 && u.adminState === 'enabled' && u.weight > 0 && !u.mismatch;
 }
 
 /** Panic ignores the automatic verdicts (health, ejection), never the operator's (admin state, weight 0). */
 function isPanicCandidate(u: Upstream): boolean {
-  return u.adminState === 'enabled' && u.weight > 0;
+  return u.adminState === 'enabled' && u.weight > 0 && !u.mismatch;
 }

@@ -18,6 +18,9 @@ export interface UpstreamTarget {
  * ones pinned to it (sticky sessions) so they finish; `disabled` takes no traffic at all and its pinned
  * clients are moved (HAProxy's `drain` and `maint`).
  */
+/** Separates the id from the boot id in `stickyKey`; never part of a configured id. */
+export const STICKY_SEPARATOR = '\u001f';
+
 export type AdminState = 'enabled' | 'draining' | 'disabled';
 
 export class Upstream {
@@ -48,16 +51,38 @@ export class Upstream {
   websockets = 0;
   /** Requests and WebSocket upgrades ever sent here. */
   requests = 0;
+  /** The pool it belongs to. */
+  readonly poolName: string;
+  /** Boot id from the backend's boot handshake; null when unknown (handshake off, or no answer yet). */
+  bootId: string | null = null;
+  /**
+   * What a sticky cookie pinning a client here signs: the id, plus the boot id once known, so cookies issued
+   * before the backend restarted stop pinning (the sessions they pointed at died with the old process).
+   */
+  stickyKey: string;
+  /**
+   * Its boot handshake reports settings that differ from the topology's: it takes no traffic, even in panic
+   * mode. Change through `UpstreamPool.setMismatch`.
+   */
+  mismatch = false;
 
   constructor(config: BackendConfig) {
     this.id = config.id;
     this.rawId = config.rawId;
     this.url = config.url;
     this.owner = config.owner;
+    this.poolName = config.pool;
+    this.stickyKey = config.id;
     this.health = config.health;
     this.configuredWeight = config.weight;
     this.weight = config.weight;
     this.target = parseTarget(config.url);
+  }
+
+  /** Records the boot id the handshake reported (see `stickyKey`). */
+  setBootId(bootId: string): void {
+    this.bootId = bootId;
+    this.stickyKey = `${this.id}${STICKY_SEPARATOR}${bootId}`;
   }
 }
 

@@ -131,7 +131,7 @@ describe('validateConfig: defaults', () => {
     assert.equal(config.shutdownGraceMs, 10000);
     assert.equal(config.email, undefined);
     const [backend] = config.backends;
-    assert.deepEqual(backend, { id: '1', rawId: 1, url: 'http://127.0.0.1:3000', weight: 1, owner: undefined, health: config.health });
+    assert.deepEqual(backend, { id: '1', rawId: 1, url: 'http://127.0.0.1:3000', weight: 1, owner: undefined, health: config.health, pool: 'default' });
   });
 
   it('defaults ids to the 1-based position', () => {

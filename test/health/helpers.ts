@@ -58,7 +58,7 @@ export function settings(overrides: Partial<HealthSettings> = {}): HealthSetting
 
 /** A backend config literal as `validateConfig()` would produce it. */
 export function backend(url: string, health: Partial<HealthSettings> = {}, id = 'b1'): BackendConfig {
-  return { id, rawId: id, url, weight: 1, owner: undefined, health: settings(health) };
+  return { id, rawId: id, url, weight: 1, owner: undefined, health: settings(health), pool: 'default' };
 }
 
 /** Resolves after `ms`; only for proving that something does NOT happen. */

@@ -1,5 +1,5 @@
 /** Starts a real gateway on 127.0.0.1:0 with a quiet logger and a fixed sticky secret. */
-import { createGateway, type Gateway } from '../../src/index.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/index.js';
 import { silentLogger } from '../../src/observe/index.js';
 
 export interface Started {
@@ -8,7 +8,7 @@ export interface Started {
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Record<string, unknown>): Promise<Started> {
+export async function startGateway(config: Record<string, unknown>, options: Omit<GatewayOptions, 'admin' | 'logger'> = {}): Promise<Started> {
   const sticky = config.sticky === false ? false : { secret: 'test-secret', ...(config.sticky as object | undefined) };
   const gateway = createGateway(
     {
@@ -18,7 +18,7 @@ export async function startGateway(config: Record<string, unknown>): Promise<Sta
       health: { interval: 60_000, path: '/health', ...(config.health as object | undefined) },
       sticky,
     },
-    { logger: silentLogger() },
+    { logger: silentLogger(), ...options },
   );
   const { port } = await gateway.listen();
   return { gateway, port, close: () => gateway.close() };

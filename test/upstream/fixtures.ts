@@ -7,7 +7,7 @@ const HEALTH = settings({ intervalMs: 10_000, path: '/' });
 
 /** A backend config as `validateConfig()` would produce it; the URL is never connected to. */
 export function backend(id: string, weight = 1): BackendConfig {
-  return { id, rawId: id, url: `http://127.0.0.1:1/${id}`, weight, owner: undefined, health: HEALTH };
+  return { id, rawId: id, url: `http://127.0.0.1:1/${id}`, weight, owner: undefined, health: HEALTH, pool: 'default' };
 }
 
 /** A clock a test moves by hand. */

@@ -1,0 +1,53 @@
+/**
+ * @module replication/register-book: the registers this replica knows (its own writes and those learned from
+ * others), so it applies each write once, stamps its own writes after everything it has seen, and can
+ * re-seed a store that lost its data. Pure: the clock is a parameter.
+ */
+import type { Register, RegisterKind } from '../store/index.js';
+import { isNewerStamp } from './facts.js';
+
+interface Entry {
+  readonly kind: RegisterKind;
+  readonly register: Register;
+  /** False for a value that failed to decode: remembered (so it is reported once), never re-seeded. */
+  readonly reseed: boolean;
+}
+
+/** The last write seen per `(kind, id)`. */
+export class RegisterBook {
+  readonly #entries = new Map<string, Entry>();
+
+  /** True when `register` is ordered after the last write seen for its `(kind, id)`, or none was. */
+  isNew(kind: RegisterKind, register: Register): boolean {
+    return isNewerStamp(register, this.#entries.get(key(kind, register.id))?.register);
+  }
+
+  /** Records `register` as the last write seen for its `(kind, id)`. */
+  remember(kind: RegisterKind, register: Register, reseed = true): void {
+    this.#entries.set(key(kind, register.id), { kind, register, reseed });
+  }
+
+  /**
+   * The `atMs` for a new write by this replica: now, or just after the last write seen when that one is
+   * stamped later (another replica's clock ahead of ours), so an operator's latest action always wins.
+   */
+  nextAtMs(kind: RegisterKind, id: string, nowMs: number): number {
+    const held = this.#entries.get(key(kind, id))?.register;
+    return held && held.atMs >= nowMs ? held.atMs + 1 : nowMs;
+  }
+
+  /**
+   * The registers to write back after the store came back, each with the TTL it has left (`ttlMs` after its
+   * `atMs`, capped at `ttlMs`); expired ones are skipped.
+   */
+  *reseeds(ttlMs: number, nowMs: number): Generator<{ kind: RegisterKind; register: Register; ttlMs: number }> {
+    for (const { kind, register, reseed } of this.#entries.values()) {
+      const left = Math.min(ttlMs, register.atMs + ttlMs - nowMs);
+      if (reseed && left > 0) yield { kind, register, ttlMs: left };
+    }
+  }
+}
+
+function key(kind: RegisterKind, id: string): string {
+  return `${kind}\u0000${id}`;
+}

@@ -1,0 +1,120 @@
+/**
+ * @module store/redis-client: builds ioredis connections from `RedisConfig` (URL, Sentinel or Cluster) with
+ * the gateway's failure policy: fail fast while disconnected, reconnect forever with capped backoff.
+ */
+import type { ConnectionOptions } from 'node:tls';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config/types.js';
+
+/** A command connection: one server (direct or found through Sentinel) or a Cluster. */
+export type RedisClient = Redis | Cluster;
+
+export interface RedisClientOptions {
+  /** Extra TLS options (a private CA, a client certificate) used whenever TLS is on. Default none. */
+  readonly tls?: ConnectionOptions;
+  /** Longest wait between two reconnect attempts (ms). Default 2000. */
+  readonly maxReconnectDelayMs?: number;
+}
+
+/** Backoff before reconnect attempt `attempt` (1-based): 50 ms doubling, capped, plus up to 10% jitter. */
+export function reconnectDelayMs(attempt: number, capMs = 2000): number {
+  const base = Math.min(capMs, 50 * 2 ** Math.min(attempt - 1, 16));
+  return Math.round(base + Math.random() * base * 0.1);
+}
+
+/**
+ * Builds the command connection for `config`, not yet connected (`lazyConnect`): call `connect()`.
+ * Commands sent while it is not ready reject at once (`enableOfflineQueue: false`); a command in flight when
+ * the link drops survives one reconnect attempt, then rejects; every command times out after
+ * `connectTimeoutMs`.
+ *
+ * @example
+ * const client = createRedisClient(config.redis);
+ * await client.connect();
+ */
+export function createRedisClient(config: RedisConfig, options: RedisClientOptions = {}): RedisClient {
+  const capMs = options.maxReconnectDelayMs ?? 2000;
+  const common = {
+    username: config.username,
+    password: config.password,
+    connectTimeout: config.connectTimeoutMs,
+    commandTimeout: config.connectTimeoutMs,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    connectionName: 'keyway',
+  } satisfies RedisOptions;
+  const retryStrategy = (attempt: number): number => reconnectDelayMs(attempt, capMs);
+  const tls = config.tls ? { ...options.tls } : undefined;
+
+  if (config.cluster) {
+    const clusterOptions: ClusterOptions = {
+      redisOptions: { ...common, tls },
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      clusterRetryStrategy: retryStrategy,
+      slotsRefreshTimeout: config.connectTimeoutMs,
+    };
+    return new Cluster(config.cluster.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
+  }
+  const base: RedisOptions = { ...common, enableOfflineQueue: false, retryStrategy };
+  if (config.sentinels) {
+    // Sentinels are reached without the data nodes' credentials: a sentinel without `requirepass` refuses AUTH.
+    return new Redis({
+      ...base,
+      sentinels: config.sentinels.map((n) => ({ host: n.host, port: n.port })),
+      name: config.name,
+      tls,
+      enableTLSForSentinelMode: config.tls,
+      sentinelTLS: tls,
+      sentinelRetryStrategy: retryStrategy,
+    });
+  }
+  if (config.url) return new Redis({ ...base, ...urlOptions(config.url, config, options.tls) });
+  throw new TypeError('redis config needs one of url, sentinels or cluster');
+}
+
+/**
+ * A second connection to the same place, for SUBSCRIBE (a subscribed connection runs no other command). It
+ * does not resubscribe by itself: its owner subscribes on every `ready`, so it knows when events flow again.
+ */
+export function createSubscriber(client: RedisClient): RedisClient {
+  if (client instanceof Cluster) return client.duplicate(undefined, { lazyConnect: true });
+  return client.duplicate({ lazyConnect: true, autoResubscribe: false, enableOfflineQueue: true });
+}
+
+/** Where `config` points, for logs: hosts and ports only, never credentials. */
+export function describeRedis(config: RedisConfig): string {
+  const nodes = (list: readonly { host: string; port: number }[]): string =>
+    list.map((n) => `${n.host}:${n.port}`).join(',');
+  if (config.cluster) return `cluster ${nodes(config.cluster)}`;
+  if (config.sentinels) return `sentinel ${config.name ?? '?'} via ${nodes(config.sentinels)}`;
+  if (!config.url) return 'redis (no address)';
+  try {
+    const url = new URL(config.url);
+    return `${url.protocol}//${url.host}${url.pathname.length > 1 ? url.pathname : ''}`;
+  } catch {
+    return 'redis (unparsable url)';
+  }
+}
+
+/**
+ * `redis://[user[:password]@]host[:port][/db]`, `rediss://` for TLS. Credentials in the config win over those
+ * in the URL. Parsed here rather than by ioredis so that explicit options are never overridden by the URL.
+ */
+function urlOptions(raw: string, config: RedisConfig, extraTls: ConnectionOptions | undefined): RedisOptions {
+  const url = new URL(raw);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new TypeError(`redis url must start with redis:// or rediss://, got ${url.protocol}//`);
+  }
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new TypeError('redis url path must be a database number');
+  const useTls = url.protocol === 'rediss:' || config.tls;
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? 6379 : Number(url.port),
+    db,
+    username: config.username ?? (url.username === '' ? undefined : decodeURIComponent(url.username)),
+    password: config.password ?? (url.password === '' ? undefined : decodeURIComponent(url.password)),
+    tls: useTls ? { ...extraTls } : undefined,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * @module store/scripts: the Lua scripts, registered with ioredis `defineCommand` under versioned names and
+ * called only through `runScript`. A script's integer status maps to a result or an error in one place.
+ */
+import { StoreScriptError } from '../errors.js';
+import { PUT_REGISTER_1 } from './lua/putRegister-1.js';
+import { PUT_VERDICT_1 } from './lua/putVerdict-1.js';
+import { READ_STATE_3 } from './lua/readState-3.js';
+import type { RedisClient } from './redis-client.js';
+
+export interface StoreScript {
+  /** The ioredis command name; bump the version whenever the Lua changes meaning. */
+  readonly command: string;
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+/** Every script the store runs. */
+export const SCRIPTS = {
+  putVerdict: { command: 'kwPutVerdictV1', numberOfKeys: 1, lua: PUT_VERDICT_1 },
+  putRegister: { command: 'kwPutRegisterV1', numberOfKeys: 1, lua: PUT_REGISTER_1 },
+  readState: { command: 'kwReadStateV1', numberOfKeys: 3, lua: READ_STATE_3 },
+} as const satisfies Record<string, StoreScript>;
+
+type ScriptCall = (...args: string[]) => Promise<unknown>;
+
+/** Registers every script on `client` (ioredis runs EVALSHA and falls back to EVAL after a restart). */
+export function defineScripts(client: RedisClient): void {
+  for (const script of Object.values(SCRIPTS)) {
+    if (commandOf(client, script) === undefined) {
+      client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    }
+  }
+}
+
+/** Runs `script` with `keys` then `args`; `defineScripts(client)` must have run. */
+export function runScript(client: RedisClient, script: StoreScript, keys: string[], args: string[]): Promise<unknown> {
+  const call = commandOf(client, script);
+  if (call === undefined) throw new StoreScriptError(`script ${script.command} is not defined on this client`);
+  if (keys.length !== script.numberOfKeys) {
+    throw new StoreScriptError(`script ${script.command} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+  }
+  return call.apply(client, [...keys, ...args]);
+}
+
+/**
+ * Maps a write script's status: 1 -> true (applied/published), 0 -> false, -1 (bad arguments) or anything
+ * else -> `StoreScriptError`.
+ */
+export function scriptStatus(script: StoreScript, reply: unknown): boolean {
+  if (reply === 1) return true;
+  if (reply === 0) return false;
+  const what = reply === -1 ? 'rejected its arguments' : `answered ${JSON.stringify(reply)}`;
+  throw new StoreScriptError(`script ${script.command} ${what}`);
+}
+
+function commandOf(client: RedisClient, script: StoreScript): ScriptCall | undefined {
+  const value = (client as unknown as Record<string, unknown>)[script.command];
+  return typeof value === 'function' ? (value as ScriptCall) : undefined;
+}
