@@ -45,9 +45,19 @@ export interface FastifyReplyLike {
   header(name: string, value: string): unknown;
 }
 
+/** The route options the plugin passes; a subset of Fastify's `RouteShorthandOptions`. */
+export interface FastifyRouteOptionsLike {
+  /** Serve HEAD even when the app was made with `exposeHeadRoutes: false`. */
+  readonly exposeHeadRoute: boolean;
+}
+
 /** The part of a Fastify instance the plugin uses; a real `FastifyInstance` fits. */
 export interface FastifyInstanceLike {
-  get(path: string, handler: (request: unknown, reply: FastifyReplyLike) => Promise<BootHandshakeBody>): unknown;
+  get(
+    path: string,
+    options: FastifyRouteOptionsLike,
+    handler: (request: unknown, reply: FastifyReplyLike) => Promise<BootHandshakeBody>,
+  ): unknown;
 }
 
 /** A ready handshake: its answer and one adapter per server framework. */
@@ -65,7 +75,11 @@ export interface BootHandshake {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** Express/connect middleware: `app.use(h.express)`. Calls `next()` for every other path. */
   express(req: IncomingMessage, res: ServerResponse, next: NextFunction): void;
-  /** Fastify plugin: `app.register(h.fastify)`. Adds `GET path` (Fastify adds HEAD itself). */
+  /**
+   * Fastify plugin: `app.register(h.fastify)`. Adds `GET path` and its HEAD route (other methods get
+   * Fastify's 404). Like a `fastify-plugin` plugin it is not encapsulated, so a `prefix` given to this
+   * `register` call is ignored: the gateway asks for `path` exactly; change `path` on both sides instead.
+   */
   fastify(app: FastifyInstanceLike): Promise<void>;
   /** A fresh copy of the answer. */
   body(): BootHandshakeBody;
@@ -117,14 +131,26 @@ export function createBootHandshake(options: BootHandshakeOptions = {}): BootHan
     express: (req, res, next) => {
       if (!handle(req, res)) next();
     },
-    fastify: async (app) => {
-      app.get(path, async (_request, reply) => {
+    fastify: fastifyPlugin(async (app) => {
+      app.get(path, { exposeHeadRoute: true }, async (_request, reply) => {
         reply.header('cache-control', 'no-store');
         return body();
       });
-    },
+    }),
     body,
   };
+}
+
+/**
+ * Marks a plugin the way the `fastify-plugin` package does, without depending on it: `skip-override` makes
+ * Fastify run it in the registering instance (no encapsulation, so no `prefix` moves the route) and the
+ * display name labels it in `printPlugins()` and boot errors.
+ */
+function fastifyPlugin<F extends (app: FastifyInstanceLike) => Promise<void>>(plugin: F): F {
+  return Object.assign(plugin, {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: 'keyway-boot-handshake',
+  });
 }
 
 function answer(method: string, res: ServerResponse, payload: string): void {

@@ -12,6 +12,7 @@ export {
   type BootHandshakeBody,
   type NextFunction,
   type FastifyInstanceLike,
+  type FastifyRouteOptionsLike,
   type FastifyReplyLike,
 } from './boot-handshake.js';
 export { canonicalJson, hashSetting } from './canonical-json.js';

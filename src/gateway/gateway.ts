@@ -6,27 +6,30 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
-import http from 'node:http';
+import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AlertManager, createAlertChannels } from '../alerts/index.js';
 import type { BackendConfig, GatewayConfig } from '../config/index.js';
 import { BadRequestError, GatewayStateError, NoBackendError, NoRouteError } from '../errors.js';
-import { BootWatcher } from '../handshake/index.js';
+import type { BootWatcher } from '../handshake/index.js';
 import { AccessLog, GatewayMetrics, createLogger } from '../observe/index.js';
-import { framingError, sendError } from '../proxy/index.js';
+import { sendError } from '../proxy/index.js';
 import { SharedView, type AdminFact, type BackendFact, type SharedViewStatus } from '../replication/index.js';
 import { Router } from '../routing/index.js';
 import { createGatewayStore, type GatewayStore } from '../store/index.js';
 import type { Logger } from '../types.js';
 import { Upstream, type AdminState } from '../upstream/index.js';
-import { snapshot, type BackendStatus } from './backend-status.js';
 import { backendFromSpec, specOf } from './backend-spec.js';
+import { snapshot, type BackendStatus } from './backend-status.js';
+import type { GatewayEvents } from './events.js';
+import { createServer, isOriginForm, isPath, onClientError } from './http-server.js';
 import { diffBackends, type ReloadSummary } from './reload-diff.js';
 import type { ServicePool } from './service-pool.js';
+import { sharedViewOptions } from './shared-view-options.js';
 import { Topology } from './topology.js';
 import { Traffic } from './traffic.js';
+import { watchBoots, wirePoolEvents } from './wiring.js';
 
 /** Handles requests under the admin path. Installed by `createGateway`. */
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -46,28 +49,12 @@ export interface GatewayOptions {
   readonly store?: GatewayStore | undefined;
 }
 
-export interface GatewayEvents {
-  'backend:down': [backend: BackendStatus];
-  'backend:up': [backend: BackendStatus];
-  'backend:ejected': [backend: BackendStatus];
-  'backend:returned': [backend: BackendStatus];
-  /** A draining backend finished draining (idle or `drainTimeoutMs`) and now takes no traffic. */
-  'backend:drained': [backend: BackendStatus];
-  /** The boot handshake saw a new boot id: the backend restarted. */
-  'backend:restarted': [backend: BackendStatus];
-  /** The boot handshake reports settings that differ from the topology's; the backend takes no traffic. */
-  'backend:mismatch': [backend: BackendStatus, differences: readonly string[]];
-  reload: [summary: ReloadSummary];
-}
 
 type State = 'new' | 'starting' | 'listening' | 'closing' | 'closed';
 
 const NO_BACKEND = new NoBackendError('no healthy backend available');
 const BAD_TARGET = new BadRequestError('bad request: the request target must be an absolute path');
 const HIDDEN = new NoRouteError('not found');
-/** Sync defaults for the in-memory store (one process; several gateways only when they share the store). */
-const LOCAL_SYNC_MS = 2000;
-const DAY_MS = 86_400_000;
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   #config: GatewayConfig;
@@ -106,7 +93,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? createGatewayStore(config.redis, { logger: this.#logger });
     this.#view = this.#createView(config);
-    this.#boot = this.#createBootWatcher(config);
+    this.#boot = config.bootHandshake === false ? null : watchBoots(config.bootHandshake, this.#topology, this.#logger, this);
     this.#metrics = config.metrics.enabled
       ? new GatewayMetrics({ source: { backends: () => this.#topology.all.map(metricsView) }, processMetrics: config.metrics.processMetrics })
       : null;
@@ -115,7 +102,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#accessLog?.on('error', (err) => this.#logger.error({ err: err.message }, 'access log failed; it is off until restart'));
     this.#alerts = this.#createAlerts(config);
     this.#traffic = new Traffic({ config, topology: this.#topology, router: this.#router, metrics: this.#metrics, accessLog: this.#accessLog });
-    for (const s of this.#topology.services) this.#wirePoolEvents(s);
+    for (const s of this.#topology.services) wirePoolEvents(s, { gateway: this, alerts: this.#alerts, metrics: this.#metrics, logger: this.#logger });
     this.#adminPath = config.admin.path;
     this.#bootPath = config.bootHandshake === false ? null : config.bootHandshake.path;
     this.#server = createServer(config, (req, res) => this.#onRequest(req, res));
@@ -361,49 +348,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   // ---- internals -------------------------------------------------------------------------------------------
 
   #createView(config: GatewayConfig): SharedView {
-    const r = config.redis;
-    const maxInterval = Math.max(1000, ...config.backends.map((b) => b.health.intervalMs));
-    return new SharedView(
-      this.#store,
-      {
-        applyHealth: (id, up) => {
-          const u = this.#topology.upstream(id);
-          if (u !== undefined) this.#topology.serviceOf(id)?.pool.setHealthy(u, up);
-        },
-        applyAdmin: (id, fact) => this.#applyAdmin(id, fact),
-        applyBackend: (id, fact) => this.#applyBackend(id, fact),
+    const target = {
+      applyHealth: (id: string, up: boolean) => {
+        const u = this.#topology.upstream(id);
+        if (u !== undefined) this.#topology.serviceOf(id)?.pool.setHealthy(u, up);
       },
-      r === false
-        ? { replicaId: 'local', verdictTtlMs: Math.max(3 * LOCAL_SYNC_MS, 3 * maxInterval), stateTtlMs: DAY_MS, syncIntervalMs: LOCAL_SYNC_MS, healthQuorum: undefined, required: false, logger: this.#logger }
-        : { replicaId: r.replicaId, verdictTtlMs: r.verdictTtlMs, stateTtlMs: r.stateTtlMs, syncIntervalMs: r.syncIntervalMs, healthQuorum: r.healthQuorum, required: r.required, logger: this.#logger },
-    );
-  }
-
-  #createBootWatcher(config: GatewayConfig): BootWatcher | null {
-    if (config.bootHandshake === false) return null;
-    const boot = new BootWatcher(config.bootHandshake, { logger: this.#logger });
-    // The first boot id seen comes with the first state change (unknown -> ok or mismatch).
-    boot.on('state', (u) => {
-      const bootId = boot.bootIdOf(u.id);
-      if (bootId !== undefined && u.bootId === null) u.setBootId(bootId);
-    });
-    boot.on('restart', (u, previous, bootId) => {
-      u.setBootId(bootId);
-      this.#topology.serviceOf(u.id)?.pool.restarted(u);
-      this.#logger.info({ backend: u.id, previous, bootId }, 'backend restarted (new boot id): its sticky clients and ejection are reset');
-      this.emit('backend:restarted', snapshot(u));
-    });
-    boot.on('mismatch', (u, differences, message) => {
-      this.#topology.serviceOf(u.id)?.pool.setMismatch(u, true);
-      this.#logger.error({ backend: u.id, differences }, message);
-      this.emit('backend:mismatch', snapshot(u), differences);
-    });
-    boot.on('match', (u) => {
-      if (!u.mismatch) return;
-      this.#topology.serviceOf(u.id)?.pool.setMismatch(u, false);
-      this.#logger.info({ backend: u.id }, 'backend settings match the topology again');
-    });
-    return boot;
+      applyAdmin: (id: string, fact: AdminFact) => this.#applyAdmin(id, fact),
+      applyBackend: (id: string, fact: BackendFact) => this.#applyBackend(id, fact),
+    };
+    return new SharedView(this.#store, target, sharedViewOptions(config, this.#logger));
   }
 
   async #shutdown(): Promise<void> {
@@ -470,32 +423,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return isPath(url, this.#adminPath);
   }
 
-  #wirePoolEvents(service: ServicePool): void {
-    const pool = service.pool;
-    // The health checker logs transitions itself; these re-emit them and feed alerts and metrics.
-    pool.on('backend:down', (u) => {
-      this.emit('backend:down', snapshot(u));
-      this.#alerts?.notify({ kind: 'down', backend: { id: u.rawId, url: u.url, owner: u.owner }, at: new Date() });
-    });
-    pool.on('backend:up', (u) => {
-      this.emit('backend:up', snapshot(u));
-      this.#alerts?.notify({ kind: 'up', backend: { id: u.rawId, url: u.url, owner: u.owner }, at: new Date() });
-    });
-    pool.on('backend:ejected', (u, until) => {
-      this.#metrics?.ejected(u.id);
-      this.#logger.warn({ backend: u.id, until: new Date(until).toISOString() }, 'backend ejected after consecutive failures');
-      this.emit('backend:ejected', snapshot(u));
-    });
-    pool.on('backend:returned', (u) => {
-      this.#logger.info({ backend: u.id }, 'backend returned from ejection');
-      this.emit('backend:returned', snapshot(u));
-    });
-    pool.on('pool:panic', (panicking) => {
-      if (panicking) this.#logger.error({ pool: service.name }, 'no backend is healthy: failing open across all of them (whenAllDown: fail-open)');
-      else this.#logger.info({ pool: service.name }, 'a backend is healthy again: panic mode over');
-    });
-  }
-
   #onDrained(u: Upstream): void {
     this.#topology.serviceOf(u.id)?.pool.setAdminState(u, 'disabled');
     this.#logger.info({ backend: u.id }, 'backend drained');
@@ -524,60 +451,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 }
 
-/** Whether `url` is `prefix` or below it (`prefix/...`, `prefix?...`). */
-function isPath(url: string, prefix: string): boolean {
-  if (!url.startsWith(prefix)) return false;
-  const next = url.charCodeAt(prefix.length);
-  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
-}
-
-/** `/path`, not absolute-form (`http://host/`), authority-like `//host` or `*`: only these are forwarded. */
-function isOriginForm(url: string): boolean {
-  return url.charCodeAt(0) === 47 /* / */ && url.charCodeAt(1) !== 47;
-}
-
 function metricsView(u: Upstream) {
   return { id: u.id, healthy: u.healthy, ejected: u.ejectedUntil > 0, inflight: u.inflight - u.websockets, websockets: u.websockets, weight: u.weight };
-}
-
-/** The listening server, with the client-side timeouts and limits from the config. */
-function createServer(config: GatewayConfig, onRequest: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
-  const t = config.timeouts;
-  // node refuses a headers timeout longer than the request timeout.
-  const headersTimeout = t.requestMs > 0 ? Math.min(t.clientHeadersMs, t.requestMs) : t.clientHeadersMs;
-  const server = http.createServer(
-    {
-      headersTimeout,
-      requestTimeout: t.requestMs,
-      keepAliveTimeout: t.clientIdleMs,
-      maxHeaderSize: config.limits.maxHeaderBytes,
-      // How often node looks for connections past those timeouts; its default (30 s) lets slowloris linger.
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
-    },
-    (req, res) => {
-      // What llhttp lets through but must never reach a backend (duplicate Host, odd transfer codings).
-      const refused = framingError(req);
-      if (refused === null) return onRequest(req, res);
-      sendError(res, refused, true);
-      req.resume();
-    },
-  );
-  return server;
-}
-
-/** Malformed HTTP from a client: answer 400 (431 for oversized headers, 408 for a timeout) and close; never crash. */
-function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  // As node's own handler does: a response already on the wire (a bad chunk in a body the backend is answering)
-  // must not have an error answer written into it; the connection is cut instead. `_httpMessage` is node's.
-  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (!socket.writable || err.code === 'ECONNRESET' || (inFlight != null && inFlight.headersSent)) {
-    socket.destroy();
-    return;
-  }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const message = status === 431 ? 'request header fields too large' : status === 408 ? 'request timeout' : 'bad request';
-  const body = JSON.stringify({ error: message, code: 'KW_ERR_PROXY_BAD_REQUEST' });
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }

@@ -38,7 +38,7 @@ export class ServicePool {
       outlier: gateway.outlier,
       whenAllDown: gateway.whenAllDown,
     });
-    const sticky = config.sticky === false ? null : new StickySessions(config.sticky, parts.stickySecret);
+    const sticky = config.sticky === false ? null : new StickySessions(config.sticky, config.sticky.secret ?? parts.stickySecret);
     const keyOf = config.hashKey === undefined ? null : compileKeyExtractor(config.hashKey);
     this.picker = new BackendPicker(this.pool, createStrategy(config.strategy), sticky, keyOf);
     this.checker = new HealthChecker(this.pool, { logger: parts.logger, decide: parts.decide });

@@ -5,6 +5,8 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import Fastify from 'fastify';
 import {
   canonicalJson,
   createBootHandshake,
@@ -12,7 +14,6 @@ import {
   hashSetting,
   processBootId,
   type BootHandshakeBody,
-  type FastifyReplyLike,
 } from '../../src/backend/index.js';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -144,40 +145,108 @@ describe('handle() on node:http', () => {
   });
 });
 
-describe('express() middleware', () => {
-  it('answers the path and calls next() for the rest', async () => {
-    const h = createBootHandshake({ path: '/boot', bootId: 'boot-express' });
-    let nexts = 0;
-    const server = await serve((req, res) => {
-      h.express(req, res, (err?: unknown) => {
-        assert.equal(err, undefined);
-        nexts++;
-        res.end('next');
-      });
+describe('express() middleware on a real Express 5 app', () => {
+  const h = createBootHandshake({ path: '/boot', bootId: 'boot-express' });
+  let server: Awaited<ReturnType<typeof serve>>;
+  before(async () => {
+    const app = express();
+    app.use(h.express);
+    app.get('/other', (_req, res) => {
+      res.type('text/plain').send('app');
     });
-    try {
-      const hit = await request(server.port, '/boot');
-      assert.equal((JSON.parse(hit.body) as BootHandshakeBody).bootId, 'boot-express');
-      assert.equal(nexts, 0);
-      const miss = await request(server.port, '/other');
-      assert.equal(miss.body, 'next');
-      assert.equal(nexts, 1);
-    } finally {
-      await server.close();
-    }
+    server = await serve(app);
+  });
+  after(() => server.close());
+
+  it('answers GET on the path with the JSON and no-store, ignoring the query string', async () => {
+    const r = await request(server.port, '/boot?probe=1');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['cache-control'], 'no-store');
+    assert.match(r.headers['content-type'] ?? '', /^application\/json/);
+    assert.deepEqual(JSON.parse(r.body), h.body());
+  });
+
+  it('answers HEAD with headers only and other methods with 405 and Allow', async () => {
+    const head = await request(server.port, '/boot', 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    const post = await request(server.port, '/boot', 'POST');
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.allow, 'GET, HEAD');
+  });
+
+  it('passes every other path on to the app', async () => {
+    const r = await request(server.port, '/other');
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'app');
+    assert.equal((await request(server.port, '/boot/x')).status, 404);
   });
 });
 
-describe('fastify plugin', () => {
-  it('registers GET on the path; the handler sets no-store and returns the body', async () => {
-    const h = createBootHandshake({ settings: { a: 1 }, bootId: 'boot-fastify' });
-    const routes: Array<{ path: string; handler: (request: unknown, reply: FastifyReplyLike) => Promise<BootHandshakeBody> }> = [];
-    await h.fastify({ get: (path, handler) => routes.push({ path, handler }) });
-    assert.equal(routes.length, 1);
-    assert.equal(routes[0]?.path, DEFAULT_BOOT_PATH);
-    const headers: Record<string, string> = {};
-    const body = await routes[0]?.handler({}, { header: (name, value) => (headers[name] = value) });
-    assert.equal(headers['cache-control'], 'no-store');
-    assert.deepEqual(body, h.body());
+describe('fastify plugin on a real Fastify 5 app', () => {
+  const h = createBootHandshake({ settings: { a: 1 }, bootId: 'boot-fastify' });
+  const app = Fastify();
+  let port: number;
+  before(async () => {
+    app.get('/', async () => ({ app: 'root' }));
+    await app.register(h.fastify);
+    app.get('/other', async (_request, reply) => reply.type('text/plain').send('app'));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  after(() => app.close());
+
+  it('answers GET on the path with the JSON, no-store and a JSON content-type', async () => {
+    const r = await request(port, DEFAULT_BOOT_PATH);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['cache-control'], 'no-store');
+    assert.match(r.headers['content-type'] ?? '', /^application\/json/);
+    assert.deepEqual(JSON.parse(r.body), h.body());
+  });
+
+  it('ignores the query string', async () => {
+    const r = await request(port, `${DEFAULT_BOOT_PATH}?probe=1&x=%2F`);
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.body) as BootHandshakeBody).bootId, 'boot-fastify');
+  });
+
+  it('answers HEAD with headers only', async () => {
+    const r = await request(port, DEFAULT_BOOT_PATH, 'HEAD');
+    assert.equal(r.status, 200);
+    assert.equal(r.body, '');
+    assert.equal(r.headers['cache-control'], 'no-store');
+    assert.match(r.headers['content-type'] ?? '', /^application\/json/);
+  });
+
+  it("keeps the app's other routes, registered before and after the plugin", async () => {
+    const root = await request(port, '/');
+    assert.deepEqual(JSON.parse(root.body), { app: 'root' });
+    const other = await request(port, '/other');
+    assert.equal(other.status, 200);
+    assert.equal(other.body, 'app');
+    assert.equal((await request(port, `${DEFAULT_BOOT_PATH}/x`)).status, 404);
+  });
+});
+
+describe('fastify plugin: registration quirks', () => {
+  it('keeps the exact path under a register prefix and serves HEAD with exposeHeadRoutes off', async () => {
+    const h = createBootHandshake({ path: '/boot', bootId: 'boot-fastify-prefix' });
+    const app = Fastify({ exposeHeadRoutes: false });
+    try {
+      await app.register(h.fastify, { prefix: '/api' });
+      app.get('/api/other', async () => 'app');
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (app.server.address() as AddressInfo).port;
+      const get = await request(port, '/boot');
+      assert.equal(get.status, 200);
+      assert.equal((JSON.parse(get.body) as BootHandshakeBody).bootId, 'boot-fastify-prefix');
+      assert.equal((await request(port, '/api/boot')).status, 404);
+      const head = await request(port, '/boot', 'HEAD');
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['cache-control'], 'no-store');
+      assert.equal((await request(port, '/api/other')).body, 'app');
+    } finally {
+      await app.close();
+    }
   });
 });

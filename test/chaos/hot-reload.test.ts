@@ -52,7 +52,7 @@ test('SIGHUP under load: backend c removed and d added without a failed request'
     t.diagnostic(`reload logged ${reloadedAt - hupAt} ms after SIGHUP; after it: a=${byBackend(after, 'a')} b=${byBackend(after, 'b')} c=${byBackend(after, 'c')} d=${byBackend(after, 'd')}`);
     const failures = load.outcomes.filter((o) => o.status !== 200);
     assert.deepEqual(failures.slice(0, 5).map((o) => ({ at: o.sentAt - t0, status: o.status, error: o.error, body: o.body.slice(0, 120) })), []);
-    assert.ok(all.sent > 1500, `sent ${all.sent}`);
+    assert.ok(all.sent > 800, `sent ${all.sent}`); // at least about half the rate, even on a busy machine
     assert.ok(byBackend(load.outcomes.filter((o) => o.sentAt < hupAt), 'c') > 0, 'c served before the reload');
     assert.equal(byBackend(after, 'c'), 0, 'the removed backend answers nothing sent after the reload');
     assert.equal(lateOnC, 0, 'and receives nothing sent after it');
