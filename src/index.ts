@@ -53,3 +53,29 @@ export {
 } from './store/index.js';
 export type { SharedViewStatus } from './replication/index.js';
 export { Router, type RouteMatch } from './routing/index.js';
+export {
+  Member,
+  Registry,
+  REGISTRY_DEFAULTS,
+  ALLOCATION_STRATEGY_NAMES,
+  LeastLoadedStrategy,
+  RoundRobinStrategy as RoundRobinAllocation,
+  RandomStrategy as RandomAllocation,
+  createStrategy as createAllocationStrategy,
+  type MemberOptions,
+  type MemberEvents,
+  type PeerLoad,
+  type RegistryOptions,
+  type RegistryEvents,
+  type RegistryCacheOptions,
+  type ResolveDestinationOptions,
+  type ResolveResult,
+  type DestinationReassignedEvent,
+  type MemberAddress,
+  type MemberDownReason,
+  type AllocationStrategy,
+  type AllocationContext,
+  type AllocationStrategyName,
+  type MemberInfo,
+} from './registry/index.js';
+export * from './integrations/fastify/index.js';

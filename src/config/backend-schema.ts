@@ -54,7 +54,7 @@ const tolerated = Object.fromEntries(SMART_STICK_RUNTIME_FIELDS.map((k) => [k, z
   z.ZodOptional<z.ZodUnknown>
 >;
 
-const backendSchema = z.strictObject({
+export const backendSchema = z.strictObject({
   id: z.custom<string | number>(isBackendId, { message: 'must be an integer or a non-empty string' }).optional(),
   url,
   weight: nonNegativeInt().optional(),

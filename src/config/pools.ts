@@ -3,7 +3,7 @@
  * -> `PoolConfig`s, each inheriting strategy, hash key, health and stickiness from the top level field by field.
  */
 import { DEFAULT_POOL, type BackendInput, type ConfigInput, type HealthInput, type PoolInput, type StickyInput } from './schema.js';
-import type { BackendConfig, CustomStrategyFn, HealthSettings, PoolConfig, StickyConfig, StrategyName } from './types.js';
+import type { BackendConfig, CustomStrategyFn, DestinationConfig, HealthSettings, PoolConfig, StickyConfig, StrategyName } from './types.js';
 
 /** One pool's settings as found in the input. */
 export interface PoolEntry<T> {
@@ -137,11 +137,26 @@ export function resolvePool(entry: PoolEntry<PoolInput>, top: PoolDefaults, fall
   const inherited = fallbackPool === undefined || fallbackPool === name ? null : fallbackPool;
   return {
     name,
-    backends: p.backends.map((b, index) => resolveBackend(b, defaultBackendId(name, index), name, health)),
+    backends: (p.backends ?? []).map((b, index) => resolveBackend(b, defaultBackendId(name, index), name, health)),
     strategy: p.strategy ?? top.strategy,
     hashKey: p.hashKey ?? top.hashKey,
     sticky: resolvePoolSticky(name, p.sticky, top.sticky),
     health,
     fallback: p.fallback === false ? null : (p.fallback ?? inherited),
+    destination: p.destination === undefined ? null : resolveDestination(p.destination),
+  };
+}
+
+function resolveDestination(d: NonNullable<PoolInput['destination']>): DestinationConfig {
+  const colon = d.from.indexOf(':');
+  const where = d.from.slice(colon + 1);
+  return {
+    from: d.from.startsWith('path:') ? { kind: 'path', segment: Number(where) } : { kind: 'header', name: where.toLowerCase() },
+    claimOnMiss: d.claimOnMiss ?? false,
+    reassignOrphans: d.reassignOrphans ?? false,
+    keyPrefix: d.keyPrefix ?? 'coordinator',
+    strategy: d.strategy ?? 'least-loaded',
+    cacheTtlMs: d.cache === false ? 0 : (d.cache?.ttlMs ?? 5000),
+    cacheMax: d.cache === false ? 1 : (d.cache?.max ?? 10_000),
   };
 }

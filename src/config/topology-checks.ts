@@ -54,6 +54,11 @@ export function topologyIssues(input: ConfigInput, config: GatewayConfig): Confi
   if (input.strictBootHandshake === true && input.bootHandshake === false) {
     issues.push({ path: 'strictBootHandshake', message: 'needs bootHandshake, which is false' });
   }
+  for (const e of entries) {
+    if (e.value.destination !== undefined && config.redis === false) {
+      issues.push({ path: `${e.path}.destination`, message: "needs redis: the coordinator's members and bindings live there" });
+    }
+  }
   return issues;
 }
 

@@ -5,7 +5,8 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { backendList, healthSchema, poolStickySchema } from './backend-schema.js';
+import { DESTINATION_STRATEGIES } from './types.js';
+import { backendSchema, healthSchema, poolStickySchema } from './backend-schema.js';
 import {
   absolutePath,
   ALWAYS,
@@ -13,6 +14,7 @@ import {
   int,
   keysMatching,
   nonEmpty,
+  nonNegativeInt,
   normalisedString,
   parseUrl,
   positiveInt,
@@ -110,14 +112,40 @@ const poolFallback = z.custom<string | false>((v) => v === false || (typeof v ==
   message: 'must be a pool name or false',
 });
 
-const poolSchema = z.strictObject({
-  backends: backendList(),
-  strategy: strategy.optional(),
-  hashKey: hashKey.optional(),
-  sticky: poolStickySchema.optional(),
-  health: healthSchema.optional(),
-  fallback: poolFallback.optional(),
+/** `path:<n>` (n >= 1) or `header:<name>`. */
+const destinationFrom = z.string().superRefine((v, ctx) => {
+  if (/^path:[1-9][0-9]*$/.test(v) || (v.startsWith('header:') && TOKEN.test(v.slice(7)))) return;
+  ctx.addIssue({ code: 'custom', message: 'must be "path:<n>" (n >= 1) or "header:<name>"' });
 });
+
+const destinationSchema = z.strictObject({
+  from: destinationFrom,
+  claimOnMiss: z.boolean().optional(),
+  reassignOrphans: z.boolean().optional(),
+  keyPrefix: nonEmpty().optional(),
+  strategy: z.enum(DESTINATION_STRATEGIES).optional(),
+  cache: z.union([z.literal(false), z.strictObject({ ttlMs: nonNegativeInt().optional(), max: positiveInt().optional() })]).optional(),
+});
+
+const poolSchema = z
+  .strictObject({
+    backends: z.array(backendSchema).optional(),
+    strategy: strategy.optional(),
+    hashKey: hashKey.optional(),
+    sticky: poolStickySchema.optional(),
+    health: healthSchema.optional(),
+    fallback: poolFallback.optional(),
+    destination: destinationSchema.optional(),
+  })
+  .superRefine((p, ctx) => {
+    // A destination pool's backends are the coordinator's live members; any other pool needs its own.
+    if (p.destination === undefined && (p.backends === undefined || p.backends.length === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['backends'], message: p.backends === undefined ? 'required' : 'must contain at least 1 backend' });
+    }
+    if (p.destination !== undefined && p.backends !== undefined && p.backends.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['backends'], message: "not allowed with destination: the pool's backends are the coordinator's live members" });
+    }
+  });
 
 export const poolsSchema = z
   .record(z.string(), poolSchema)

@@ -230,6 +230,31 @@ export interface PoolConfig {
   readonly health: HealthSettings;
   /** Pool that serves when this one has no backend that may take traffic; null for none. Default: `fallback.pool`. */
   readonly fallback: string | null;
+  /**
+   * Route by destination (tenant, session, agent) to the coordinator member that owns it; the pool's backends are
+   * then the coordinator's live members (issue 5). Null for an ordinary pool.
+   */
+  readonly destination: DestinationConfig | null;
+}
+
+/** Names accepted by `destination.strategy` (how a member is picked for a claim). */
+export const DESTINATION_STRATEGIES = ['round-robin', 'least-loaded', 'random'] as const;
+
+export interface DestinationConfig {
+  /** Where the destination id is: `path:<n>` (the n-th path segment, from 1) or `header:<name>` (lower case). */
+  readonly from: { readonly kind: 'path'; readonly segment: number } | { readonly kind: 'header'; readonly name: string };
+  /** Bind an unknown destination to a member on first touch (else 404). Default false (platformatic's). */
+  readonly claimOnMiss: boolean;
+  /** Move a destination whose owners are all dead to a live member (else 503). Default false (platformatic's). */
+  readonly reassignOrphans: boolean;
+  /** The coordinator's key prefix (what its members use). Default `coordinator`. */
+  readonly keyPrefix: string;
+  /** How a member is picked for a claim. Default `least-loaded`. */
+  readonly strategy: (typeof DESTINATION_STRATEGIES)[number];
+  /** Resolution cache entry lifetime (ms); 0 turns the cache off. Default 5000. */
+  readonly cacheTtlMs: number;
+  /** Resolution cache size. Default 10000. */
+  readonly cacheMax: number;
 }
 
 /** One routing rule. Every condition given must match; a rule names at least one. */

@@ -10,14 +10,14 @@ import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AlertManager, createAlertChannels } from '../alerts/index.js';
-import type { BackendConfig, GatewayConfig } from '../config/index.js';
+import type { BackendConfig, GatewayConfig, RedisConfig } from '../config/index.js';
 import { BadRequestError, GatewayStateError, NoBackendError, NoRouteError } from '../errors.js';
 import type { BootWatcher } from '../handshake/index.js';
 import { AccessLog, GatewayMetrics, createLogger } from '../observe/index.js';
 import { sendError } from '../proxy/index.js';
 import { SharedView, type AdminFact, type BackendFact, type SharedViewStatus } from '../replication/index.js';
 import { Router } from '../routing/index.js';
-import { createGatewayStore, type GatewayStore } from '../store/index.js';
+import { createGatewayStore, createRedisClient, type GatewayStore, type RedisClient } from '../store/index.js';
 import type { Logger } from '../types.js';
 import { Upstream, type AdminState } from '../upstream/index.js';
 import { backendFromSpec, specOf } from './backend-spec.js';
@@ -75,6 +75,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #accessLog: AccessLog | null;
   readonly #alerts: AlertManager | null;
   readonly #configSource: (() => Promise<GatewayConfig>) | undefined;
+  /** The connection destination pools share; null without destination pools. */
+  #redisClient: RedisClient | null = null;
   #state: State = 'new';
   #closing: Promise<void> | null = null;
 
@@ -88,6 +90,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       stickySecret: this.#stickySecret(config),
       decide: (u, healthy) => this.#view.localVerdict(u.id, healthy),
       onDrained: (u) => this.#onDrained(u),
+      // Destination pools share one connection to the coordinator's Redis (validation made sure there is one).
+      redisClient: () => (this.#redisClient ??= createRedisClient(config.redis as RedisConfig)),
+      onMembersChanged: () => this.#topology.changed(),
     });
     this.#router = new Router(config);
     this.#ownsStore = options.store === undefined;
@@ -173,6 +178,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     try {
       await this.#view.start();
       await Promise.all(this.#topology.services.map((s) => s.checker.start()));
+      await this.#coordinatorsReady();
       if (this.#boot !== null) {
         for (const u of this.#topology.all) void this.#boot.track(u, u.poolName);
         await this.#boot.checkAll();
@@ -347,6 +353,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   // ---- internals -------------------------------------------------------------------------------------------
 
+  /** Destination pools listen to their coordinator before traffic comes (not required unless `redis.required`). */
+  async #coordinatorsReady(): Promise<void> {
+    const registries = this.#topology.services.flatMap((s) => (s.destination === null ? [] : [s.destination.registry]));
+    if (registries.length === 0) return;
+    try {
+      await Promise.all(registries.map((r) => r.ready()));
+    } catch (err) {
+      if (this.#config.redis !== false && this.#config.redis.required) throw err;
+      this.#logger.warn({ err: (err as Error).message }, 'coordinator unreachable at startup: destination pools answer 503 until it is');
+    }
+  }
+
   #createView(config: GatewayConfig): SharedView {
     const target = {
       applyHealth: (id: string, up: boolean) => {
@@ -374,6 +392,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     this.#traffic.close();
     await this.#topology.close();
+    this.#redisClient?.disconnect();
     await Promise.all([this.#alerts?.close(), this.#accessLog?.close(), this.#ownsStore ? this.#store.close() : undefined]);
     this.#state = 'closed';
   }

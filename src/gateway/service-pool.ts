@@ -8,7 +8,9 @@ import { HealthChecker } from '../health/index.js';
 import { StickySessions, compileKeyExtractor } from '../sticky/index.js';
 import type { Logger } from '../types.js';
 import { UpstreamPool, type Upstream } from '../upstream/index.js';
+import type { RedisClient } from '../store/index.js';
 import { BackendPicker } from './backend-picker.js';
+import { DestinationRouting } from './destination-routing.js';
 import { DrainTracker } from './drain-tracker.js';
 
 export interface ServicePoolParts {
@@ -18,6 +20,10 @@ export interface ServicePoolParts {
   /** Where health verdicts go (the shared view merges them with other replicas'). */
   readonly decide: (u: Upstream, healthy: boolean) => void;
   readonly onDrained: (u: Upstream) => void;
+  /** The Redis connection destination pools share (created by the gateway when one exists). */
+  readonly redisClient: () => RedisClient;
+  /** Called after a destination pool adds or drops a member upstream. */
+  readonly onMembersChanged: () => void;
 }
 
 export class ServicePool {
@@ -29,6 +35,8 @@ export class ServicePool {
   readonly drains: DrainTracker;
   /** Serves when this pool has no backend that may take traffic; set once every pool exists. */
   fallback: ServicePool | null = null;
+  /** Routing by destination to coordinator members, for a `destination` pool; else null. */
+  readonly destination: DestinationRouting | null;
 
   constructor(config: PoolConfig, gateway: GatewayConfig, parts: ServicePoolParts) {
     this.name = config.name;
@@ -43,9 +51,12 @@ export class ServicePool {
     this.picker = new BackendPicker(this.pool, createStrategy(config.strategy), sticky, keyOf);
     this.checker = new HealthChecker(this.pool, { logger: parts.logger, decide: parts.decide });
     this.drains = new DrainTracker(this.pool, gateway.drainTimeoutMs, parts.onDrained);
+    this.destination =
+      config.destination === null ? null : new DestinationRouting(config, this.pool, parts.redisClient(), parts.logger, parts.onMembersChanged);
   }
 
   async close(): Promise<void> {
+    await this.destination?.close();
     await this.checker.close();
     this.drains.close();
     await this.pool.close();

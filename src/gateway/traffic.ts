@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { GatewayConfig } from '../config/index.js';
-import { BadRequestError, NoBackendError, NoRouteError } from '../errors.js';
+import { BadRequestError, NoBackendError, NoRouteError, UpstreamError, type KeywayError } from '../errors.js';
 import type { AccessLog, GatewayMetrics } from '../observe/index.js';
 import {
   Exchange,
@@ -19,8 +19,9 @@ import {
   type ExchangeHandler,
 } from '../proxy/index.js';
 import { stripPathPrefix, type Router } from '../routing/index.js';
-import type { Upstream } from '../upstream/index.js';
+import { Upstream } from '../upstream/index.js';
 import type { Pick } from './backend-picker.js';
+import type { DestinationRouting } from './destination-routing.js';
 import type { ServicePool } from './service-pool.js';
 import type { Topology } from './topology.js';
 
@@ -28,6 +29,11 @@ const NO_BACKEND = new NoBackendError('no healthy backend available');
 const BAD_TARGET = new BadRequestError('bad request: the request target must be an absolute path');
 const TOO_LARGE = new BadRequestError('payload too large', 413);
 const NO_ROUTE = new NoRouteError();
+const NO_DESTINATION_ID = new BadRequestError('bad request: the request names no destination');
+const UNKNOWN_DESTINATION = new NoRouteError('unknown destination');
+const ORPHANED = new NoBackendError('no live member owns this destination');
+const COORDINATOR_DOWN = new NoBackendError('the coordinator is unreachable');
+const UPSTREAM_FAILED = new UpstreamError('bad gateway: the backend failed to answer');
 
 export interface TrafficParts {
   readonly config: GatewayConfig;
@@ -97,6 +103,10 @@ export class Traffic implements ExchangeHandler {
     }
     const service = this.#route(req, false);
     if (service === null) return this.#refuse(req, res, NO_ROUTE);
+    if (service.destination !== null) {
+      void this.#viaDestination(req, res, service);
+      return;
+    }
     let served = service;
     let pick = service.picker.pick(req, this.#pick, null);
     if (pick.upstream === null && service.fallback !== null) {
@@ -125,21 +135,28 @@ export class Traffic implements ExchangeHandler {
       writeRawError(socket, NO_ROUTE);
       return;
     }
+    if (service.destination !== null) {
+      void this.#upgradeViaDestination(req, socket, head, service);
+      return;
+    }
     let pick = service.picker.pick(req, this.#pick, null);
     if (pick.upstream === null && service.fallback !== null) {
       pick = service.fallback.picker.pick(req, this.#pick, null);
       if (pick.upstream !== null) this.#markFallback(req, null, service.name);
     }
-    const upstream = pick.upstream;
-    if (upstream === null) {
+    if (pick.upstream === null) {
       socket.on('error', () => socket.destroy());
       writeRawError(socket, NO_BACKEND);
       return;
     }
+    this.#tunnel(req, socket, head, pick.upstream, pick.setCookie);
+  }
+
+  #tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream, setCookie: string | undefined): void {
     this.#begin(upstream);
     const metrics = this.#metrics;
     let opened = false;
-    this.#ws.forward(req, socket, head, upstream, pick.setCookie, {
+    this.#ws.forward(req, socket, head, upstream, setCookie, {
       onOpen: () => {
         opened = true;
         upstream.websockets++;
@@ -150,6 +167,69 @@ export class Traffic implements ExchangeHandler {
         this.#end(upstream);
       },
     });
+  }
+
+  /** A request to a destination pool: the owner comes from the coordinator (its cache first), then as usual. */
+  async #viaDestination(req: IncomingMessage, res: ServerResponse, service: ServicePool): Promise<void> {
+    const d = service.destination as DestinationRouting;
+    const id = d.idOf(req);
+    if (id === null) return this.#refuse(req, res, NO_DESTINATION_ID);
+    const target = await this.#resolve(d, id);
+    if (!(target instanceof Upstream)) return this.#refuse(req, res, target);
+    if (res.destroyed) return;
+    const ex = new Exchange(req, res, target, undefined, this.closing, performance.now());
+    ex.route = service;
+    ex.key = id;
+    this.#budget?.deposit();
+    this.#begin(target);
+    this.#http.start(ex);
+  }
+
+  async #upgradeViaDestination(req: IncomingMessage, socket: Duplex, head: Buffer, service: ServicePool): Promise<void> {
+    const d = service.destination as DestinationRouting;
+    const id = d.idOf(req);
+    const target = id === null ? NO_DESTINATION_ID : await this.#resolve(d, id);
+    if (target instanceof Upstream) {
+      if (!socket.destroyed) this.#tunnel(req, socket, head, target, undefined);
+      return;
+    }
+    socket.on('error', () => socket.destroy());
+    writeRawError(socket, target);
+  }
+
+  /** The owner's upstream, or the error to answer with. Never rejects. */
+  async #resolve(d: DestinationRouting, id: string, suspect: string | null = null): Promise<Upstream | NoRouteError | NoBackendError> {
+    try {
+      const target = await d.resolve(id, suspect);
+      return target === 'unknown' ? UNKNOWN_DESTINATION : target === 'orphaned' ? ORPHANED : target;
+    } catch {
+      return COORDINATOR_DOWN;
+    }
+  }
+
+  /**
+   * An attempt on a destination's owner failed: its cached resolution goes, and a request that may be replayed is
+   * tried once more on a fresh resolution (the destination may have moved). Returns whether it took over.
+   */
+  #retryDestination(ex: Exchange, service: ServicePool, failed: Upstream, retryable: boolean, refused: boolean): boolean {
+    const d = service.destination as DestinationRouting;
+    const id = ex.key as string;
+    d.evict(id, failed.id);
+    if (!retryable || ex.attempts > 1 || ex.res.destroyed) return false;
+    // Nothing listens where the owner was (its process died): count it dead now rather than when its record expires.
+    void this.#resolve(d, id, refused ? failed.id : null).then((next) => {
+      if (ex.res.destroyed || ex.res.headersSent) return;
+      if (!(next instanceof Upstream) || next === failed) {
+        sendError(ex.res, next instanceof Upstream ? UPSTREAM_FAILED : next, !ex.req.complete);
+        return;
+      }
+      failed.inflight--;
+      next.inflight++;
+      next.requests++;
+      ex.upstream = next;
+      this.#http.attempt(ex);
+    });
+    return true;
   }
 
   /**
@@ -171,7 +251,7 @@ export class Traffic implements ExchangeHandler {
   }
 
   /** Answers a request the gateway will not forward (400/413/503), counting it against no backend. */
-  #refuse(req: IncomingMessage, res: ServerResponse, err: BadRequestError | NoBackendError): void {
+  #refuse(req: IncomingMessage, res: ServerResponse, err: KeywayError): void {
     sendError(res, err, !req.complete || this.closing);
     req.resume();
     const status = err.statusCode ?? 500;
@@ -196,10 +276,11 @@ export class Traffic implements ExchangeHandler {
     (ex.route as ServicePool).pool.recordResult(ex.upstream, !(this.#on5xx && status >= 500));
   }
 
-  onAttemptFailed(ex: Exchange, _err: Error, retryable: boolean): boolean {
+  onAttemptFailed(ex: Exchange, err: Error, retryable: boolean): boolean {
     const failed = ex.upstream;
     const service = ex.route as ServicePool;
     service.pool.recordResult(failed, false);
+    if (service.destination !== null) return this.#retryDestination(ex, service, failed, retryable, (err as NodeJS.ErrnoException).code === 'ECONNREFUSED');
     if (!retryable || ex.attempts > 1 || this.#budget === null || ex.res.destroyed) return false;
     (ex.tried ??= new Set()).add(failed.id);
     const next = service.picker.pick(ex.req, this.#pick, ex.tried).upstream;

@@ -36,6 +36,8 @@ export class Exchange {
   extraHeaders: string[] | null = null;
   /** Whatever the handler needs to know where the request was routed (the gateway keeps its pool here). */
   route: unknown = null;
+  /** The destination id of a request routed by destination; null otherwise. */
+  key: string | null = null;
 
   constructor(req: IncomingMessage, res: ServerResponse, upstream: Upstream, setCookie: string | undefined, closeConnection: boolean, now: number) {
     this.req = req;

@@ -30,7 +30,8 @@ export function ttlToMs(ttlMs: number): number {
   return Math.ceil(ttlMs);
 }
 
-function checkString(name: string, value: unknown): void {
+/** Throws `TypeError` unless `value` is a non-empty string. */
+export function checkString(name: string, value: unknown): void {
   if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
 }
 
@@ -38,7 +39,8 @@ function checkFinite(name: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`${name} must be a finite number`);
 }
 
-function checkTtl(ttlMs: number): void {
+/** Throws `RangeError` unless `ttlMs` is a positive finite number. */
+export function checkTtl(ttlMs: number): void {
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new RangeError(`ttlMs must be a positive number of milliseconds, got ${ttlMs}`);
   }

@@ -86,7 +86,8 @@ function fields(flat: unknown): [string, string][] {
   return out;
 }
 
-function parseObject(raw: string): Json | undefined {
+/** The JSON object in `raw`, or undefined when `raw` is not one (never throws). */
+export function parseObject(raw: string): Json | undefined {
   try {
     const value: unknown = JSON.parse(raw);
     return isObject(value) ? value : undefined;
@@ -95,7 +96,8 @@ function parseObject(raw: string): Json | undefined {
   }
 }
 
-function isObject(value: unknown): value is Json {
+/** A plain (non-array) object. */
+export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

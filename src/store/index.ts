@@ -3,6 +3,9 @@ import type { RedisConfig } from '../config/types.js';
 import { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';
 import type { GatewayStore } from './types.js';
+import { RedisCoordinatorStore, type CoordinatorStoreOptions } from './coordinator-store.js';
+import type { CoordinatorStore } from './coordinator-types.js';
+import type { RedisClient } from './redis-client.js';
 
 export type CreateGatewayStoreOptions = RedisStoreOptions & MemoryStoreOptions;
 
@@ -12,6 +15,14 @@ export type CreateGatewayStoreOptions = RedisStoreOptions & MemoryStoreOptions;
  */
 export function createGatewayStore(config: RedisConfig | false, options: CreateGatewayStoreOptions = {}): GatewayStore {
   return config === false ? new MemoryStore(options) : new RedisStore(config, options);
+}
+
+/**
+ * The destination coordinator's store over `redis`: a `redis://` URL (its connection is closed by `close()`) or an
+ * ioredis client (left open).
+ */
+export function createCoordinatorStore(redis: string | RedisClient, options: CoordinatorStoreOptions = {}): CoordinatorStore {
+  return new RedisCoordinatorStore(redis, options);
 }
 
 export { MemoryBackend, type MemoryBackendOptions, type MemoryListener } from './memory-backend.js';
@@ -35,3 +46,17 @@ export type {
   StoreEvent,
   StoreEvents,
 } from './types.js';
+export {
+  RedisCoordinatorStore,
+  type CoordinatorStoreOptions,
+} from './coordinator-store.js';
+export { coordinatorKeys, type CoordinatorKeys } from './coordinator-keys.js';
+export type { CoordinatorListener } from './coordinator-subscription.js';
+export type {
+  CoordinatorEvent,
+  CoordinatorStore,
+  LockRecord,
+  MemberRecord,
+  ResolveOutcome,
+  ResolveRequest,
+} from './coordinator-types.js';

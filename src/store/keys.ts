@@ -24,10 +24,7 @@ export interface StoreKeys {
  * storeKeys('keyway').verdicts // '{keyway}:gw:verdicts'
  */
 export function storeKeys(keyPrefix: string): StoreKeys {
-  if (keyPrefix === '' || /[{}]/.test(keyPrefix)) {
-    throw new TypeError(`redis key prefix must be non-empty and free of braces, got ${JSON.stringify(keyPrefix)}`);
-  }
-  const base = `{${keyPrefix}}:gw:`;
+  const base = `${hashTag(keyPrefix)}:gw:`;
   return Object.freeze({
     verdicts: `${base}verdicts`,
     admin: `${base}register:admin`,
@@ -44,4 +41,15 @@ export function registerKey(keys: StoreKeys, kind: RegisterKind): string {
 /** The hash field of one replica's verdict on one backend. */
 export function verdictField(backendId: string, replicaId: string): string {
   return `${backendId}|${replicaId}`;
+}
+
+/**
+ * `{<keyPrefix>}`, the hash tag every key starts with. Throws on an empty prefix or one holding `{` or `}`: `{}`
+ * is no hash tag (the whole key would be hashed), and a brace inside would cut the tag short.
+ */
+export function hashTag(keyPrefix: string): string {
+  if (keyPrefix === '' || /[{}]/.test(keyPrefix)) {
+    throw new TypeError(`redis key prefix must be non-empty and free of braces, got ${JSON.stringify(keyPrefix)}`);
+  }
+  return `{${keyPrefix}}`;
 }

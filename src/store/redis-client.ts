@@ -16,6 +16,12 @@ export interface RedisClientOptions {
   readonly maxReconnectDelayMs?: number;
 }
 
+/** The parts of `RedisConfig` a connection needs (the coordinator builds one from a bare URL). */
+export type RedisConnectionConfig = Pick<
+  RedisConfig,
+  'url' | 'sentinels' | 'name' | 'cluster' | 'username' | 'password' | 'tls' | 'connectTimeoutMs'
+>;
+
 /** Backoff before reconnect attempt `attempt` (1-based): 50 ms doubling, capped, plus up to 10% jitter. */
 export function reconnectDelayMs(attempt: number, capMs = 2000): number {
   const base = Math.min(capMs, 50 * 2 ** Math.min(attempt - 1, 16));
@@ -32,7 +38,7 @@ export function reconnectDelayMs(attempt: number, capMs = 2000): number {
  * const client = createRedisClient(config.redis);
  * await client.connect();
  */
-export function createRedisClient(config: RedisConfig, options: RedisClientOptions = {}): RedisClient {
+export function createRedisClient(config: RedisConnectionConfig, options: RedisClientOptions = {}): RedisClient {
   const capMs = options.maxReconnectDelayMs ?? 2000;
   const common = {
     username: config.username,
@@ -101,7 +107,7 @@ export function describeRedis(config: RedisConfig): string {
  * `redis://[user[:password]@]host[:port][/db]`, `rediss://` for TLS. Credentials in the config win over those
  * in the URL. Parsed here rather than by ioredis so that explicit options are never overridden by the URL.
  */
-function urlOptions(raw: string, config: RedisConfig, extraTls: ConnectionOptions | undefined): RedisOptions {
+function urlOptions(raw: string, config: RedisConnectionConfig, extraTls: ConnectionOptions | undefined): RedisOptions {
   const url = new URL(raw);
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new TypeError(`redis url must start with redis:// or rediss://, got ${url.protocol}//`);

@@ -233,7 +233,7 @@ export class RedisStore extends EventEmitter<StoreEvents> implements GatewayStor
 }
 
 /** A script error from Redis is `StoreScriptError`; everything else (no link, timeout, failover) is unavailability. */
-function toStoreError(err: unknown, script: StoreScript): Error {
+export function toStoreError(err: unknown, script: StoreScript): Error {
   if (err instanceof KeywayError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const isReply = err instanceof Error && err.name === 'ReplyError';

@@ -24,9 +24,12 @@ export const SCRIPTS = {
 
 type ScriptCall = (...args: string[]) => Promise<unknown>;
 
-/** Registers every script on `client` (ioredis runs EVALSHA and falls back to EVAL after a restart). */
-export function defineScripts(client: RedisClient): void {
-  for (const script of Object.values(SCRIPTS)) {
+/**
+ * Registers every script of `scripts` (default: the gateway store's) on `client` (ioredis runs EVALSHA and falls
+ * back to EVAL after a restart).
+ */
+export function defineScripts(client: RedisClient, scripts: Readonly<Record<string, StoreScript>> = SCRIPTS): void {
+  for (const script of Object.values(scripts)) {
     if (commandOf(client, script) === undefined) {
       client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig, type CustomStrategyFn, type HealthCheckFn } from '../../src/config/index.js';
-import { ConfigError, ErrorCodes, type ConfigIssue } from '../../src/errors.js';
+import type { ConfigError } from '../../src/errors.js';
+import { issuesOf, lines } from './helpers.js';
 
 /** smart-stick-loadbalancer's documented config.json, with every field it knows. */
 const SMART_STICK_JSON = `{
@@ -44,22 +45,6 @@ const SMART_STICK_JSON = `{
 }`;
 
 const ok = { backends: [{ url: 'http://127.0.0.1:3000' }] };
-
-/** Runs validateConfig expecting a ConfigError and returns its issues. */
-function issuesOf(input: unknown): readonly ConfigIssue[] {
-  try {
-    validateConfig(input);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    assert.equal(err.code, ErrorCodes.CONFIG_INVALID);
-    return err.issues;
-  }
-  assert.fail('expected validateConfig to throw');
-}
-
-function lines(input: unknown): string[] {
-  return issuesOf(input).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
-}
 
 describe('validateConfig: smart-stick compatibility', () => {
   it('accepts a literal smart-stick config.json and maps its fields', () => {

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { backendSet } from '../helpers/backends.js';
-import { startGateway, type Started } from '../helpers/gateway.js';
+import { backendSet, type TestBackend } from '../helpers/backends.js';
+import { replicaStarter, upstreamOf, type Started } from '../helpers/gateway.js';
 import { cookieFrom, request } from '../helpers/http.js';
 import { LoadGenerator, sleep } from '../helpers/load.js';
 import { startRedisCluster, type RedisClusterSetup } from '../helpers/redis-cluster.js';
@@ -20,18 +20,9 @@ before(async () => {
 });
 after(() => cluster.stop());
 
-function replica(prefix: string, backends: { id: string; url: string }[], intervalMs: number): Promise<Started> {
-  return startGateway({
-    backends,
-    redis: { cluster: cluster.seeds, keyPrefix: prefix, syncIntervalMs: 300 },
-    health: { interval: intervalMs, rise: 1, fall: 1 },
-  });
-}
-
-function upstream(r: Started, id: string) {
-  const u = r.gateway.upstreams.find((x) => x.id === id);
-  assert.ok(u, `no backend ${id}`);
-  return u;
+/** Starts replicas on the cluster with `prefix`, serving `servers`: see `replicaStarter`. */
+function replicasOn(prefix: string, servers: TestBackend[]): (intervalMs: number) => Promise<Started> {
+  return replicaStarter(servers, { redis: { cluster: cluster.seeds, keyPrefix: prefix, syncIntervalMs: 300 } });
 }
 
 /** The master serving the slot of `{prefix}`, where every gateway key lives. */
@@ -56,38 +47,33 @@ async function ownerOf(prefix: string): Promise<RedisServer> {
 describe('replicas on a 3-master Redis Cluster', () => {
   test('health, drain and sticky cookies are shared', { timeout: 30_000 }, async () => {
     const [a, b] = await start('a', 'b');
-    const prefix = randomPrefix('cluster');
-    const backends = [{ id: 'a', url: a!.url }, { id: 'b', url: b!.url }];
-    const prober = await replica(prefix, backends, 200);
-    after(prober.close);
-    const follower = await replica(prefix, backends, 60_000);
-    after(follower.close);
+    const replica = replicasOn(randomPrefix('cluster'), [a!, b!]);
+    const prober = await replica(200);
+    const follower = await replica(60_000);
 
     const first = await request(prober.port);
     const cookie = cookieFrom(first, 'keyway_sticky');
     assert.equal((await request(follower.port, { headers: { cookie: cookie! } })).body, first.body);
 
     prober.gateway.setAdminState('a', 'draining');
-    await until(() => upstream(follower, 'a').adminState === 'draining', 1000);
+    await until(() => upstreamOf(follower, 'a').adminState === 'draining', 1000);
     prober.gateway.setAdminState('a', 'enabled');
-    await until(() => upstream(follower, 'a').adminState === 'enabled', 1000);
+    await until(() => upstreamOf(follower, 'a').adminState === 'enabled', 1000);
 
     await a!.close();
-    await until(() => !upstream(follower, 'a').healthy, 2 * 200 + 1000);
+    await until(() => !upstreamOf(follower, 'a').healthy, 2 * 200 + 1000);
     await a!.restart();
-    await until(() => upstream(follower, 'a').healthy, 2 * 200 + 1000);
+    await until(() => upstreamOf(follower, 'a').healthy, 2 * 200 + 1000);
   });
 
   test('the master holding the gateway slot killed under load: zero failed requests, then both resynchronise', { timeout: 60_000 }, async () => {
     const [a, b] = await start('a', 'b');
     const prefix = randomPrefix('cluster-outage');
-    const backends = [{ id: 'a', url: a!.url }, { id: 'b', url: b!.url }];
-    const one = await replica(prefix, backends, 200);
-    after(one.close);
-    const two = await replica(prefix, backends, 200);
-    after(two.close);
+    const replica = replicasOn(prefix, [a!, b!]);
+    const one = await replica(200);
+    const two = await replica(200);
     one.gateway.setAdminState('a', 'disabled');
-    await until(() => upstream(two, 'a').adminState === 'disabled', 1000);
+    await until(() => upstreamOf(two, 'a').adminState === 'disabled', 1000);
 
     const owner = await ownerOf(prefix);
     const loads = [one, two].map((r) => new LoadGenerator({ port: r.port, ratePerSecond: 100, maxInflight: 20 }));
@@ -107,10 +93,9 @@ describe('replicas on a 3-master Redis Cluster', () => {
     }
 
     await until(() => one.gateway.shared.available && two.gateway.shared.available, 15_000);
-    const three = await replica(prefix, backends, 60_000);
-    after(three.close);
-    await until(() => upstream(three, 'a').adminState === 'disabled', 3000);
+    const three = await replica(60_000);
+    await until(() => upstreamOf(three, 'a').adminState === 'disabled', 3000);
     two.gateway.setAdminState('a', 'enabled');
-    await until(() => upstream(one, 'a').adminState === 'enabled' && upstream(three, 'a').adminState === 'enabled', 2000);
+    await until(() => upstreamOf(one, 'a').adminState === 'enabled' && upstreamOf(three, 'a').adminState === 'enabled', 2000);
   });
 });

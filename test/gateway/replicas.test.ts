@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { backendSet } from '../helpers/backends.js';
-import { startGateway, type Started } from '../helpers/gateway.js';
+import { backendSet, type TestBackend } from '../helpers/backends.js';
+import { replicaStarter, startGateway, upstreamOf, type Started } from '../helpers/gateway.js';
 import { cookieFrom, request } from '../helpers/http.js';
 import { LoadGenerator, sleep } from '../helpers/load.js';
 import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
@@ -21,39 +21,24 @@ after(() => redis.stop());
 
 const ADMIN = { token: 'admin-token' };
 
-/** A replica on the shared Redis with `prefix`; health probes every `intervalMs`. */
-function replica(prefix: string, backends: { id: string; url: string }[], intervalMs: number, extra: Record<string, unknown> = {}): Promise<Started> {
-  return startGateway({
-    backends,
-    redis: { url: redis.url, keyPrefix: prefix, syncIntervalMs: 300 },
-    health: { interval: intervalMs, rise: 1, fall: 1 },
-    admin: ADMIN,
-    ...extra,
-  });
-}
-
-function upstream(r: Started, id: string) {
-  const u = r.gateway.upstreams.find((x) => x.id === id);
-  assert.ok(u, `no backend ${id}`);
-  return u;
+/** Starts replicas on the shared Redis with `prefix`, serving `servers`: see `replicaStarter`. */
+function replicasOn(prefix: string, servers: TestBackend[]): (intervalMs: number) => Promise<Started> {
+  return replicaStarter(servers, { redis: { url: redis.url, keyPrefix: prefix, syncIntervalMs: 300 }, admin: ADMIN });
 }
 
 describe('replicas on one Redis', () => {
   test('a backend going down and up is seen by a replica that does not probe it within two intervals', { timeout: 30_000 }, async () => {
     const [a, b] = await start('a', 'b');
-    const prefix = randomPrefix('health');
-    const backends = [{ id: 'a', url: a!.url }, { id: 'b', url: b!.url }];
-    const prober = await replica(prefix, backends, 200);
-    after(prober.close);
+    const replica = replicasOn(randomPrefix('health'), [a!, b!]);
+    const prober = await replica(200);
     // This one probes once a minute: what it learns in between comes from the other replica.
-    const follower = await replica(prefix, backends, 60_000);
-    after(follower.close);
-    const fa = upstream(follower, 'a');
+    const follower = await replica(60_000);
+    const fa = upstreamOf(follower, 'a');
     assert.equal(fa.healthy, true);
 
     await a!.close();
     const downAt = Date.now();
-    await until(() => !upstream(prober, 'a').healthy, 2000);
+    await until(() => !upstreamOf(prober, 'a').healthy, 2000);
     await until(() => !fa.healthy, 2000);
     assert.ok(Date.now() - downAt <= 2 * 200 + 300, `follower saw it down after ${Date.now() - downAt} ms`);
     assert.deepEqual(new Set((await Promise.all([1, 2, 3, 4].map(() => request(follower.port)))).map((r) => r.body)), new Set(['b']));
@@ -67,24 +52,21 @@ describe('replicas on one Redis', () => {
 
   test('a drain issued on one replica is honoured by the other within a second; weights and runtime backends too', { timeout: 30_000 }, async () => {
     const [a, b, c] = await start('a', 'b', 'c');
-    const prefix = randomPrefix('admin');
-    const backends = [{ id: 'a', url: a!.url }, { id: 'b', url: b!.url }];
-    const one = await replica(prefix, backends, 60_000);
-    after(one.close);
-    const two = await replica(prefix, backends, 60_000);
-    after(two.close);
+    const replica = replicasOn(randomPrefix('admin'), [a!, b!]);
+    const one = await replica(60_000);
+    const two = await replica(60_000);
     const auth = { authorization: 'Bearer admin-token' };
 
     const drained = await request(one.port, { method: 'POST', path: '/_lb/backends/a/drain', headers: auth });
     assert.equal(drained.status, 200);
     const t0 = Date.now();
-    await until(() => upstream(two, 'a').adminState === 'draining', 1000);
+    await until(() => upstreamOf(two, 'a').adminState === 'draining', 1000);
     assert.ok(Date.now() - t0 < 1000);
     for (let i = 0; i < 6; i++) assert.equal((await request(two.port)).body, 'b', 'no new client goes to a draining backend');
 
     await request(one.port, { method: 'PATCH', path: '/_lb/backends/b', headers: { ...auth, 'content-type': 'application/json' }, body: '{"weight":4}' });
-    await until(() => upstream(two, 'b').configuredWeight === 4, 1000);
-    assert.equal(upstream(two, 'a').adminState, 'draining', 'a weight change keeps the admin state');
+    await until(() => upstreamOf(two, 'b').configuredWeight === 4, 1000);
+    assert.equal(upstreamOf(two, 'a').adminState, 'draining', 'a weight change keeps the admin state');
 
     const added = await request(one.port, {
       method: 'POST',
@@ -98,21 +80,17 @@ describe('replicas on one Redis', () => {
     await until(() => !two.gateway.upstreams.some((u) => u.id === 'c'), 1000);
 
     // A replica started later learns all of it from Redis.
-    const three = await replica(prefix, backends, 60_000);
-    after(three.close);
-    assert.equal(upstream(three, 'a').adminState, 'draining');
-    assert.equal(upstream(three, 'b').configuredWeight, 4);
+    const three = await replica(60_000);
+    assert.equal(upstreamOf(three, 'a').adminState, 'draining');
+    assert.equal(upstreamOf(three, 'b').configuredWeight, 4);
     assert.ok(!three.gateway.upstreams.some((u) => u.id === 'c'));
   });
 
   test('a sticky cookie issued by one replica is honoured by the other', { timeout: 20_000 }, async () => {
     const [a, b, c] = await start('a', 'b', 'c');
-    const prefix = randomPrefix('sticky');
-    const backends = [{ id: 'a', url: a!.url }, { id: 'b', url: b!.url }, { id: 'c', url: c!.url }];
-    const one = await replica(prefix, backends, 60_000);
-    after(one.close);
-    const two = await replica(prefix, backends, 60_000);
-    after(two.close);
+    const replica = replicasOn(randomPrefix('sticky'), [a!, b!, c!]);
+    const one = await replica(60_000);
+    const two = await replica(60_000);
     for (let i = 0; i < 6; i++) {
       const first = await request(one.port);
       const cookie = cookieFrom(first, 'keyway_sticky');
@@ -127,14 +105,11 @@ describe('replicas on one Redis', () => {
 
   test('redis-server killed under load: zero failed requests; restarted empty, both replicas resynchronise', { timeout: 60_000 }, async () => {
     const [a, b] = await start('a', 'b');
-    const prefix = randomPrefix('outage');
-    const backends = [{ id: 'a', url: a!.url }, { id: 'b', url: b!.url }];
-    const one = await replica(prefix, backends, 200);
-    after(one.close);
-    const two = await replica(prefix, backends, 200);
-    after(two.close);
+    const replica = replicasOn(randomPrefix('outage'), [a!, b!]);
+    const one = await replica(200);
+    const two = await replica(200);
     one.gateway.setAdminState('a', 'disabled');
-    await until(() => upstream(two, 'a').adminState === 'disabled', 1000);
+    await until(() => upstreamOf(two, 'a').adminState === 'disabled', 1000);
 
     const loads = [one, two].map((r) => new LoadGenerator({ port: r.port, ratePerSecond: 150, maxInflight: 20 }));
     for (const l of loads) l.start();
@@ -142,7 +117,7 @@ describe('replicas on one Redis', () => {
     await redis.kill('SIGKILL');
     await until(() => !one.gateway.shared.available && !two.gateway.shared.available, 5000);
     await sleep(1500); // serving on the last known view
-    assert.equal(upstream(two, 'a').adminState, 'disabled', 'fail-static: the view stays');
+    assert.equal(upstreamOf(two, 'a').adminState, 'disabled', 'fail-static: the view stays');
     await redis.restart(); // no persistence: it comes back empty
     await until(() => one.gateway.shared.available && two.gateway.shared.available, 10_000);
     await sleep(500);
@@ -154,13 +129,12 @@ describe('replicas on one Redis', () => {
     for (const l of loads) assert.ok(l.outcomes.every((o) => o.status === 200 && o.body === 'b'));
 
     // Resynchronised: the shared state is back in Redis (a new replica learns it) and changes flow again.
-    const three = await replica(prefix, backends, 60_000);
-    after(three.close);
-    assert.equal(upstream(three, 'a').adminState, 'disabled', 'the replicas re-seeded the emptied Redis');
+    const three = await replica(60_000);
+    assert.equal(upstreamOf(three, 'a').adminState, 'disabled', 'the replicas re-seeded the emptied Redis');
     two.gateway.setAdminState('a', 'enabled');
-    await until(() => upstream(one, 'a').adminState === 'enabled' && upstream(three, 'a').adminState === 'enabled', 1000);
+    await until(() => upstreamOf(one, 'a').adminState === 'enabled' && upstreamOf(three, 'a').adminState === 'enabled', 1000);
     await b!.close();
-    await until(() => !upstream(three, 'b').healthy, 2000);
+    await until(() => !upstreamOf(three, 'b').healthy, 2000);
   });
 });
 

@@ -1,6 +1,5 @@
 /** BootWatcher against real HTTP backends on 127.0.0.1 that serve `keyway/backend`'s handshake. */
 import assert from 'node:assert/strict';
-import { once, type EventEmitter } from 'node:events';
 import type http from 'node:http';
 import { afterEach, describe, it } from 'node:test';
 import { createBootHandshake, DEFAULT_BOOT_PATH, hashSetting, type BootHandshake } from '../../src/backend/index.js';
@@ -8,8 +7,10 @@ import type { BackendConfig, BootHandshakeConfig } from '../../src/config/types.
 import { BootMismatchError, ErrorCodes, GatewayStateError } from '../../src/errors.js';
 import { BootWatcher, diffSettings, type BootWatcherOptions } from '../../src/handshake/index.js';
 import { Upstream } from '../../src/upstream/index.js';
+import { backend, sleep } from '../health/helpers.js';
 import { startBackend, type TestBackend } from '../helpers/backends.js';
 import { until } from '../helpers/wait.js';
+import { within } from '../upstream/fixtures.js';
 
 /** A backend whose handshake the test swaps; `null` answers 404 as an app without the helper would. */
 interface BootBackend extends TestBackend {
@@ -34,26 +35,9 @@ async function bootBackend(id: string, handshake: BootHandshake | null, pool = '
   return slot.self;
 }
 
+/** A backend config on `pool`, probed every 25 ms (rise 1, fall 1). */
 function backendConfig(id: string, url: string, pool: string): BackendConfig {
-  return {
-    id,
-    rawId: id,
-    url,
-    weight: 1,
-    owner: undefined,
-    pool,
-    health: {
-      intervalMs: 25,
-      path: '/health',
-      method: 'GET',
-      algorithm: 'http',
-      timeoutMs: 1000,
-      headers: {},
-      check: undefined,
-      rise: 1,
-      fall: 1,
-    },
-  };
+  return { ...backend(url, { intervalMs: 25, rise: 1, fall: 1 }, id), pool };
 }
 
 function watcher(config: Partial<BootHandshakeConfig> = {}, options: BootWatcherOptions = {}): BootWatcher {
@@ -64,18 +48,8 @@ function watcher(config: Partial<BootHandshakeConfig> = {}, options: BootWatcher
 
 const boot = (bootId: string, settings: Record<string, unknown>): BootHandshake => createBootHandshake({ bootId, settings });
 
-/** Resolves with the event's arguments, or rejects after `ms` so a broken test fails instead of hanging. */
-async function within<T extends unknown[]>(emitter: EventEmitter, event: string, ms = 3000): Promise<T> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(new Error(`no '${event}' within ${ms} ms`)), ms);
-  try {
-    return (await once(emitter, event, { signal: ac.signal })) as T;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** How long a test waits for a watcher event before failing. */
+const WAIT_MS = 3000;
 const PROD = { NODE_ENV: 'production', schema: 7 };
 
 describe('BootWatcher', () => {
@@ -100,7 +74,7 @@ describe('BootWatcher', () => {
     void w.track(a.upstream, 'default');
     await w.checkAll();
     a.handshake = boot('boot-2', PROD);
-    const [u, previous, current] = await within<[Upstream, string, string]>(w, 'restart');
+    const [u, previous, current] = await within<[Upstream, string, string]>(w, 'restart', WAIT_MS);
     assert.equal(u, a.upstream);
     assert.equal(previous, 'boot-1');
     assert.equal(current, 'boot-2');
@@ -113,7 +87,7 @@ describe('BootWatcher', () => {
     const expect = { NODE_ENV: hashSetting('production'), schema: hashSetting(7) };
     const w = watcher({ expect });
     void w.track(a.upstream, 'default');
-    const event = within<[Upstream, string[], string]>(w, 'mismatch');
+    const event = within<[Upstream, string[], string]>(w, 'mismatch', WAIT_MS);
     await w.checkAll();
     const [u, differences, message] = await event;
     assert.equal(u, a.upstream);
@@ -140,8 +114,8 @@ describe('BootWatcher', () => {
     assert.equal(w.stateOf('c'), 'ok');
     assert.deepEqual(w.differencesOf('b'), ['NODE_ENV']);
 
-    const restarted = within<[Upstream, string, string]>(w, 'restart');
-    const matched = within<[Upstream]>(w, 'match');
+    const restarted = within<[Upstream, string, string]>(w, 'restart', WAIT_MS);
+    const matched = within<[Upstream]>(w, 'match', WAIT_MS);
     b.handshake = boot('boot-b2', PROD);
     assert.equal((await matched)[0], b.upstream);
     assert.deepEqual((await restarted).slice(1), ['boot-b', 'boot-b2']);
@@ -195,7 +169,7 @@ describe('BootWatcher', () => {
     assert.equal(w.stateOf('a'), 'mismatch');
     a.handshake = null;
     await a.restart();
-    const [, state, previous] = await within<[Upstream, string, string]>(w, 'state');
+    const [, state, previous] = await within<[Upstream, string, string]>(w, 'state', WAIT_MS);
     assert.deepEqual([state, previous], ['unknown', 'mismatch']);
   });
 

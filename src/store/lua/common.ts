@@ -10,13 +10,16 @@
  * cjson prints numbers with 14 significant digits, which would round large or fractional values.
  */
 
-/** `nowMs()`, `decodeFresh(raw, now)`, `pruneExpired(key, now)`, `extendTtl(key, ttlMs)`. */
-export const LUA_COMMON = `
+/** `nowMs()`: the Redis server's clock in epoch milliseconds. */
+export const LUA_NOW_MS = `
 local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+`;
 
+/** `nowMs()`, `decodeFresh(raw, now)`, `pruneExpired(key, now)`, `extendTtl(key, ttlMs)`. */
+export const LUA_COMMON = `${LUA_NOW_MS}
 -- The decoded entry when it is well formed and not expired, else nil.
 local function decodeFresh(raw, now)
   if not raw then return nil end

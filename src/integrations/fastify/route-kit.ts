@@ -1,0 +1,151 @@
+/**
+ * @module integrations/fastify/route-kit: what every helper shares: reading the id without ever throwing, reporting
+ * one result tag per request, and the resolve -> proxy -> (evict, resolve afresh, retry once) loop.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCodes, KeywayError } from '../../errors.js';
+import { upstreamBody } from './request-body.js';
+import { attemptUpstream } from './upstream-attempt.js';
+import { replyError } from './reply-error.js';
+
+/** Reads an id from the request; must return a non-empty string synchronously. */
+export type IdExtractor = (request: FastifyRequest) => string;
+
+/**
+ * Calls `extract`; null when it throws or returns anything but a non-empty string (a missing param, a
+ * promise...), so a bad request is answered with 400 and never takes the process down.
+ */
+export function readId(extract: IdExtractor, request: FastifyRequest): string | null {
+  try {
+    const id: unknown = extract(request);
+    return typeof id === 'string' && id !== '' ? id : null;
+  } catch (err) {
+    request.log.debug({ err }, 'coordinator: id extractor threw');
+    return null;
+  }
+}
+
+/** Calls `onResult` once; a throwing callback is logged, never allowed to change the answer. */
+export function report<Tag extends string>(onResult: ((tag: Tag) => void) | undefined, tag: Tag, request: FastifyRequest): void {
+  if (onResult === undefined) return;
+  try {
+    onResult(tag);
+  } catch (err) {
+    request.log.warn({ err }, 'coordinator: onResult threw');
+  }
+}
+
+/** What a resolution decided: proxy to `address`, or answer without the pod via `send`. */
+export type Step<Tag extends string> =
+  | { readonly kind: 'proxy'; readonly address: string; readonly memberId?: string; readonly tag: Tag }
+  | { readonly kind: 'reply'; readonly tag: Tag; readonly send: () => Promise<FastifyReply> | FastifyReply };
+
+/** How {@link resolveAndProxy} ended. */
+export type Outcome<Tag extends string> =
+  | { readonly kind: 'response'; readonly response: IncomingMessage; readonly tag: Tag }
+  | { readonly kind: 'failed'; readonly error: KeywayError }
+  | Extract<Step<Tag>, { kind: 'reply' }>;
+
+export interface ProxySettings {
+  readonly timeoutMs: number | undefined;
+  readonly forward: readonly string[];
+}
+
+/**
+ * Resolves, then proxies. When the pod failed before answering and the request can be replayed (see
+ * `proxy/retry-policy`), `evict` drops the cached resolution and `resolve` runs afresh (given the member as a
+ * suspect when the connection was refused); the request is sent again
+ * only when that names another address (or the failure hit a reused keep-alive socket, which the pod may have
+ * closed as we wrote). So one call makes at most two attempts, and a pod that Redis still names as the owner
+ * gets one failed request per call, not two.
+ */
+export async function resolveAndProxy<Tag extends string>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  settings: ProxySettings,
+  resolve: (suspect: string | null) => Promise<Step<Tag>>,
+  evict: (failed: Extract<Step<Tag>, { kind: 'proxy' }>) => unknown,
+): Promise<Outcome<Tag>> {
+  let step = await resolve(null);
+  if (step.kind === 'reply') return step;
+  const body = upstreamBody(request);
+  const options = { path: request.url, timeoutMs: settings.timeoutMs, forward: settings.forward };
+  let attempt = await attemptUpstream(step.address, request, reply, body, options);
+  if (!attempt.ok && attempt.retryable) {
+    await evict(step);
+    // Refused: nothing listens there any more, so the fresh resolution counts that member as dead (the
+    // destination moves now, not when its record expires; the new epoch fences the old owner off).
+    const fresh = await resolve(attempt.refused ? (step.memberId ?? null) : null);
+    if (fresh.kind === 'reply') return fresh;
+    if (fresh.address !== step.address || attempt.reusedSocket) {
+      step = fresh;
+      attempt = await attemptUpstream(step.address, request, reply, body, options);
+    }
+  }
+  return attempt.ok ? { kind: 'response', response: attempt.response, tag: step.tag } : { kind: 'failed', error: attempt.error };
+}
+
+const STORE_DOWN_MESSAGE = 'Coordinator unavailable: its store cannot be reached';
+
+/**
+ * Wraps a helper's body: a store outage becomes a 503 JSON answer instead of Fastify's generic 500 (whose
+ * message could name Redis); anything else is left to the app's error handler.
+ */
+export function guarded(
+  run: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (request, reply) => {
+    try {
+      return await run(request, reply);
+    } catch (err) {
+      if (!(err instanceof KeywayError) || err.code !== ErrorCodes.STORE_UNAVAILABLE) throw err;
+      request.log.warn({ err }, 'coordinator: store unavailable');
+      return replyError(reply, new KeywayError(ErrorCodes.STORE_UNAVAILABLE, STORE_DOWN_MESSAGE, { statusCode: 503 }));
+    }
+  };
+}
+
+/** Validates a helper option that must be a function (when `required`) or absent. */
+export function checkFunction(value: unknown, option: string, required: boolean): void {
+  if (value === undefined && !required) return;
+  if (typeof value !== 'function') throw new TypeError(`${option} must be a function`);
+}
+
+/** Validates an optional message option. */
+export function checkMessage(value: unknown, option: string): void {
+  if (value !== undefined && (typeof value !== 'string' || value === '')) throw new TypeError(`${option} must be a non-empty string`);
+}
+
+/** Validates an optional HTTP status option. */
+export function checkStatus(value: unknown, option: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 200 || value > 599) {
+    throw new TypeError(`${option} must be an integer HTTP status from 200 to 599`);
+  }
+}
+
+/**
+ * The destination extractor of a helper: `destinationFrom`, or platformatic's older name `instanceFrom`.
+ * Exactly one must be given.
+ */
+export function destinationExtractor(
+  options: { readonly destinationFrom?: IdExtractor | undefined; readonly instanceFrom?: IdExtractor | undefined },
+  helper: string,
+): IdExtractor {
+  const { destinationFrom, instanceFrom } = options;
+  if (destinationFrom !== undefined && instanceFrom !== undefined) {
+    throw new TypeError(`${helper}: pass destinationFrom or instanceFrom (its older name), not both`);
+  }
+  const extract = destinationFrom ?? instanceFrom;
+  checkFunction(extract, `${helper}: destinationFrom`, true);
+  return extract as IdExtractor;
+}
+
+/** The registry's request timeout, read per request (a registry may change it). */
+export function settingsOf(registry: { readonly requestTimeout?: number | undefined }, forward: readonly string[]): ProxySettings {
+  return { timeoutMs: registry.requestTimeout, forward };
+}
+
+/** A platformatic-compatible route handler: what `app.get(path, handler)` takes. */
+export type CoordinatorHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;

@@ -1,0 +1,76 @@
+/**
+ * @module store/lua/coordinator-common: Lua helpers pasted at the top of every coordinator script.
+ *
+ * Convention: every coordinator script takes `ARGV[1]` = the key base `{p}:co:` and `ARGV[2]` = the events
+ * channel. Scripts declare in KEYS every key they can name up front; keys that depend on what a script reads (the
+ * record of each owner in a set, each lock of a member) are built here from the base. That is safe on Redis
+ * Cluster because the base holds the hash tag: every such key lies in the slot of the declared keys. The names
+ * mirror `coordinator-keys.ts`.
+ */
+import { LUA_NOW_MS } from './common.js';
+
+/**
+ * `memberKey(id)`, `memberLocksKey(id)`, `lockKey(id)`, `publish(event)`, `readMember(id)`,
+ * `lighter(a, b)`, `leastLoaded(list)`, `dropLocks(memberId, setKey)`, plus `nowMs()`.
+ */
+export const LUA_COORDINATOR = `${LUA_NOW_MS}
+local BASE, CHANNEL = ARGV[1], ARGV[2]
+
+local function memberKey(id) return BASE .. 'member:' .. id end
+local function memberLocksKey(id) return BASE .. 'member-locks:' .. id end
+local function lockKey(id) return BASE .. 'lock:' .. id end
+
+-- The write and its notification happen in one script, so a subscriber never misses a change it could see.
+local function publish(event) redis.call('PUBLISH', CHANNEL, cjson.encode(event)) end
+
+-- A live member { id, address, load } (load kept as the decimal string written), or nil once its record expired.
+local function readMember(id)
+  local f = redis.call('HMGET', memberKey(id), 'address', 'load')
+  if not f[1] then return nil end
+  return { id = id, address = f[1], load = f[2] or '0' }
+end
+
+-- Byte order, not Lua's '<' on strings: that one calls strcoll() and so follows the server's locale.
+local function compareBytes(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y and -1 or 1 end
+  end
+  if #a == #b then return 0 end
+  return #a < #b and -1 or 1
+end
+
+-- Whether member a is preferred to b: lower load, then lower id.
+local function lighter(a, b)
+  local la, lb = tonumber(a.load) or 0, tonumber(b.load) or 0
+  if la ~= lb then return la < lb end
+  return compareBytes(a.id, b.id) < 0
+end
+
+local function leastLoaded(list)
+  local best = nil
+  for _, m in ipairs(list) do
+    if not best or lighter(m, best) then best = m end
+  end
+  return best
+end
+
+-- Deletes the locks memberId still owns (a lock id re-registered by another member is left alone) and its lock
+-- set; a 'lock' event for each deleted lock.
+local function dropLocks(memberId, setKey)
+  for _, lockId in ipairs(redis.call('SMEMBERS', setKey)) do
+    local key = lockKey(lockId)
+    if redis.call('HGET', key, 'memberId') == memberId then
+      redis.call('DEL', key)
+      publish({ type = 'lock', lockId = lockId })
+    end
+  end
+  redis.call('DEL', setKey)
+end
+
+local function positiveInt(raw)
+  local n = tonumber(raw)
+  if not n or n < 1 or n ~= math.floor(n) then return nil end
+  return n
+end
+`;
