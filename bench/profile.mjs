@@ -36,24 +36,56 @@ const { values: args, positionals } = parseArgs({
  */
 export function selfTimes(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const selfUs = new Map();
-  const { samples, timeDeltas } = profile;
-  for (let i = 0; i < samples.length; i++) {
-    // timeDeltas[i] is the time before sample i; charging it to sample i - 1's node is the usual convention.
-    const id = samples[i > 0 ? i - 1 : 0];
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (timeDeltas[i] ?? 0));
-  }
+  const { total, selfById } = selfTimesById(profile);
   const byFunction = new Map();
-  let total = 0;
-  for (const [id, us] of selfUs) {
+  for (const [id, us] of selfById) {
     const { callFrame } = byId.get(id);
     const key = `${callFrame.functionName}|${callFrame.url}|${callFrame.lineNumber}|${callFrame.columnNumber}`;
     const entry = byFunction.get(key) ?? { ...callFrame, us: 0 };
     entry.us += us;
     byFunction.set(key, entry);
-    total += us;
   }
   return { total, functions: [...byFunction.values()].sort((a, b) => b.us - a.us) };
+}
+
+/**
+ * Total (self + callees) time per keyway function: which of keyway's own functions the Node internals above are
+ * spent under. A function that recurses is counted once, at its outermost frame.
+ */
+export function keywayTotals(profile) {
+  const { total, selfById } = selfTimesById(profile);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const keyOf = (node) => `${node.callFrame.functionName}|${node.callFrame.url}|${node.callFrame.lineNumber}`;
+  const totals = new Map();
+  const visit = (id, open) => {
+    const node = byId.get(id);
+    const key = keyOf(node);
+    const mine = origin(node.callFrame.url) === 'keyway' && !open.has(key);
+    if (mine) open.add(key);
+    let sum = selfById.get(id) ?? 0;
+    for (const child of node.children ?? []) sum += visit(child, open);
+    if (mine) {
+      open.delete(key);
+      const entry = totals.get(key) ?? { ...node.callFrame, us: 0 };
+      entry.us += sum;
+      totals.set(key, entry);
+    }
+    return sum;
+  };
+  visit(profile.nodes[0].id, new Set());
+  return { total, functions: [...totals.values()].sort((a, b) => b.us - a.us) };
+}
+
+function selfTimesById(profile) {
+  const selfById = new Map();
+  let total = 0;
+  const { samples, timeDeltas } = profile;
+  for (let i = 0; i < samples.length; i++) {
+    const id = samples[i > 0 ? i - 1 : 0];
+    selfById.set(id, (selfById.get(id) ?? 0) + (timeDeltas[i] ?? 0));
+    total += timeDeltas[i] ?? 0;
+  }
+  return { total, selfById };
 }
 
 /** Where a script lives: keyway's own code, a dependency, Node's internals, or V8 (no URL). */
@@ -88,6 +120,13 @@ export function summarise(profile, top, heading) {
     const key = ['(idle)', '(program)', '(garbage collector)'].includes(fn.functionName) ? fn.functionName : origin(fn.url);
     byOrigin.set(key, (byOrigin.get(key) ?? 0) + fn.us);
   }
+  const keywayRows = keywayTotals(profile).functions.slice(0, 15).map((fn, i) => [
+    i + 1,
+    `\`${fn.functionName || '(anonymous)'}\``,
+    `\`${location(fn)}\``,
+    (fn.us / 1000).toFixed(0),
+    pct(fn.us),
+  ]);
   const originRows = [...byOrigin].sort((a, b) => b[1] - a[1]).map(([k, us]) => [k, (us / 1000).toFixed(0), pct(us)]);
   const line = (cells) => `| ${cells.join(' | ')} |`;
   const table = (head, body) => [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
@@ -102,6 +141,10 @@ ${table(['#', 'function', 'origin', 'where', 'self ms', 'share'], rows)}
 ### Self time by origin
 
 ${table(['origin', 'self ms', 'share'], originRows)}
+
+### keyway's own functions by total time (self + everything they call)
+
+${table(['#', 'function', 'where', 'total ms', 'share'], keywayRows)}
 `;
 }
 

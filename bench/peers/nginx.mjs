@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROXY_CPU, startPinned } from '../lib/procs.mjs';
+import { HARD_NOFILE, PROXY_CPU, startPinned } from '../lib/procs.mjs';
 
 export default {
   name: 'nginx',
@@ -26,10 +26,11 @@ function config(port, backends, root) {
   return `daemon off;
 master_process off;
 worker_processes 1;
-worker_rlimit_nofile 20000;
+worker_rlimit_nofile ${HARD_NOFILE};
 pid ${join(root, 'nginx.pid')};
 error_log ${join(root, 'error.log')} warn;
-events { worker_connections 20000; }
+# Two connections per proxied WebSocket: room for 10,000 idle ones and the upstream keep-alive pool.
+events { worker_connections 30000; }
 http {
   access_log off;
   keepalive_timeout 65s;

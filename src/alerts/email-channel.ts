@@ -2,7 +2,8 @@
  * @module alerts/email-channel: delivers alerts by email through nodemailer, to the backend's `owner` and
  * any extra recipients. Credentials never reach a log line or an error message.
  */
-import nodemailer, { type Transporter, type TransportConfig } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type { Transporter, TransportConfig } from 'nodemailer';
 import type { Logger } from '../types.js';
 import { AlertError, AlertErrorCodes, redact } from './alert-error.js';
 import { alertSubject, alertText } from './alert-message.js';
@@ -42,6 +43,15 @@ const SECRET_KEY = /pass|secret|token|key|user/i;
  *   from: 'alerts@example.com',
  * });
  */
+type Nodemailer = typeof import('nodemailer');
+/**
+ * nodemailer, loaded when the first email channel is made: a gateway without an `email` block never pays its
+ * ~14 MB of RSS. A CommonJS package, so a synchronous require keeps construction (and its config errors) synchronous.
+ */
+function loadNodemailer(): Nodemailer {
+  return createRequire(import.meta.url)('nodemailer') as Nodemailer;
+}
+
 export class EmailChannel implements AlertChannel {
   readonly name = 'email';
   readonly #transporter: Transporter;
@@ -54,7 +64,7 @@ export class EmailChannel implements AlertChannel {
   #closed = false;
 
   constructor(options: EmailChannelOptions) {
-    this.#transporter = nodemailer.createTransport(withSafeDefaults(options.transport));
+    this.#transporter = loadNodemailer().createTransport(withSafeDefaults(options.transport));
     this.#from = options.from;
     this.#to = options.to ?? [];
     this.#subjectPrefix = options.subjectPrefix ?? '[keyway]';

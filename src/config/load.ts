@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYamlText, YAMLParseError } from 'yaml';
+import type { YAMLParseError } from 'yaml';
 import { ConfigLoadError } from '../errors.js';
 import type { GatewayConfig } from './types.js';
 import { validateConfig, type ConfigOverrides } from './validate.js';
@@ -27,7 +27,8 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     throw new ConfigLoadError(`${file}: unsupported config extension "${ext}" (expected .json, .yaml, .yml, .js, .mjs or .cjs)`);
   }
   const text = await readText(file);
-  return ext === '.json' ? parseJson(file, text) : parseYaml(file, text);
+  // yaml is loaded only for a YAML file: a gateway started from JSON or JS never pays its memory.
+  return ext === '.json' ? parseJson(file, text) : parseYaml(file, text, await import('yaml'));
 }
 
 /**
@@ -178,12 +179,12 @@ function scanJson(text: string): number {
   }
 }
 
-function parseYaml(file: string, text: string): unknown {
+function parseYaml(file: string, text: string, yaml: typeof import('yaml')): unknown {
   try {
-    return parseYamlText(text) as unknown;
+    return yaml.parse(text) as unknown;
   } catch (err) {
-    if (!(err instanceof YAMLParseError)) throw new ConfigLoadError(`${file}: invalid YAML: ${errorText(err)}`, err);
-    const pos = err.linePos?.[0];
+    if (!(err instanceof yaml.YAMLParseError)) throw new ConfigLoadError(`${file}: invalid YAML: ${errorText(err)}`, err);
+    const pos = (err as YAMLParseError).linePos?.[0];
     const reason = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
     const where = pos ? ` at line ${pos.line} column ${pos.col}` : '';
     throw new ConfigLoadError(`${file}: invalid YAML${where}: ${reason}`, err);

@@ -3,9 +3,10 @@
  * its own key prefix, everything closed after the test; bounded waits on events; Redis command counters.
  */
 import type { EventEmitter } from 'node:events';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { Member, Registry, type MemberOptions, type RegistryOptions } from '../../src/registry/index.js';
 import { coordinatorKeys, type CoordinatorKeys } from '../../src/store/index.js';
-import { randomPrefix, type RedisServer } from '../helpers/redis.js';
+import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
 
 export interface Fixture {
   readonly prefix: string;
@@ -40,6 +41,55 @@ export function fixture(server: RedisServer, prefix = randomPrefix('reg')): Fixt
     async close() {
       await Promise.all(closers.splice(0).map((close) => close()));
     },
+  };
+}
+
+/** A {@link Fixture} that also names the redis-server it runs on. */
+export interface SuiteFixture extends Fixture {
+  readonly server: RedisServer;
+}
+
+/**
+ * Hooks the enclosing `describe` block: one redis-server, started before its tests and stopped after them, and a
+ * fresh {@link fixture} (its own prefix) per test, closed after it. The object returned always speaks for the
+ * current test's fixture, so it is read inside tests and hooks only.
+ */
+export function suiteFixture(): SuiteFixture {
+  let server: RedisServer | undefined;
+  let current: Fixture | undefined;
+  before(async () => {
+    server = await startRedisServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  beforeEach(() => {
+    current = fixture(started());
+  });
+  afterEach(async () => {
+    await current?.close();
+  });
+  function started(): RedisServer {
+    if (server === undefined) throw new Error('suiteFixture: the redis-server is not started yet');
+    return server;
+  }
+  function now(): Fixture {
+    if (current === undefined) throw new Error('suiteFixture: read inside a test only');
+    return current;
+  }
+  return {
+    get server() {
+      return started();
+    },
+    get prefix() {
+      return now().prefix;
+    },
+    get keys() {
+      return now().keys;
+    },
+    member: (memberId, options) => now().member(memberId, options),
+    registry: (options) => now().registry(options),
+    close: () => now().close(),
   };
 }
 

@@ -4,30 +4,15 @@
  * from several registries, and claim cost. Real Members and Registries on a real redis-server; waits on events.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Member, Registry } from '../../src/registry/index.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis.js';
-import { commandsDuring, fixture, nextEvent, scriptsRun, type Fixture } from './helpers.js';
+import { commandsDuring, nextEvent, scriptsRun, suiteFixture } from './helpers.js';
 
 /** No background refresh during a measurement. */
 const QUIET = { memberListRefreshMs: 600_000 } as const;
 
 describe('Registry cache', () => {
-  let server: RedisServer;
-  let f: Fixture;
-
-  before(async () => {
-    server = await startRedisServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
-  beforeEach(() => {
-    f = fixture(server);
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  const f = suiteFixture();
 
   /** Waits until every registry has seen the `binding` event `change()` causes for `destinationId`. */
   async function changed(registries: Registry[], destinationId: string, change: () => Promise<unknown>): Promise<void> {
@@ -41,7 +26,7 @@ describe('Registry cache', () => {
     await changed(registries, destinationId, () => member.addToDestination(destinationId));
     for (const registry of registries) assert.equal((await registry.resolveDestination(destinationId))?.memberId, member.memberId);
     for (const registry of registries) {
-      const delta = await commandsDuring(server, () => registry.resolveDestination(destinationId));
+      const delta = await commandsDuring(f.server, () => registry.resolveDestination(destinationId));
       assert.equal(delta.size, 0, `expected a cache hit, Redis ran ${[...delta.keys()].join(', ')}`);
     }
   }
@@ -53,7 +38,7 @@ describe('Registry cache', () => {
     const first = await registry.resolveDestination('hot');
     assert.ok(first && Object.isFrozen(first));
     let last = first;
-    const delta = await commandsDuring(server, async () => {
+    const delta = await commandsDuring(f.server, async () => {
       for (let i = 0; i < 1000; i++) last = (await registry.resolveDestination('hot', { claimOnMiss: true }))!;
     });
     assert.deepEqual([...delta], [], 'no Redis command for 1000 hits');
@@ -65,7 +50,7 @@ describe('Registry cache', () => {
     const m1 = await f.member('member-1');
     const registry = await f.registry({ ...QUIET, cache: { ttl: 60_000 } });
     await cached([registry], 'inst-cache', m1);
-    await server.cli('DEL', f.keys.destination('inst-cache'));
+    await f.server.cli('DEL', f.keys.destination('inst-cache'));
     assert.equal((await registry.resolveDestination('inst-cache'))?.address, m1.address);
     registry.invalidateCache('inst-cache');
     assert.equal(await registry.resolveDestination('inst-cache'), null);
@@ -84,7 +69,7 @@ describe('Registry cache', () => {
     await m1.addToDestination('nocache');
     const registry = await f.registry({ ...QUIET, cache: false });
     for (let i = 0; i < 3; i++) {
-      const delta = await commandsDuring(server, () => registry.resolveDestination('nocache'));
+      const delta = await commandsDuring(f.server, () => registry.resolveDestination('nocache'));
       assert.equal(scriptsRun(delta), 1);
     }
   });
@@ -93,7 +78,7 @@ describe('Registry cache', () => {
     await f.member('member-1');
     await f.member('member-2');
     const warm = await f.registry(QUIET);
-    const delta = await commandsDuring(server, () => warm.resolveDestination('claim-warm', { claimOnMiss: true }));
+    const delta = await commandsDuring(f.server, () => warm.resolveDestination('claim-warm', { claimOnMiss: true }));
     assert.equal(scriptsRun(delta), 1);
     assert.equal(delta.get('exists') ?? 0, 0);
   });
@@ -104,7 +89,7 @@ describe('Registry cache', () => {
     await dead.deregister();
     const registry = await f.registry(QUIET);
     for (const id of ['orphan', 'orphan', 'unknown', 'unknown']) {
-      const delta = await commandsDuring(server, () => registry.resolveDestination(id));
+      const delta = await commandsDuring(f.server, () => registry.resolveDestination(id));
       assert.equal(scriptsRun(delta), 1, id);
     }
   });
@@ -117,7 +102,7 @@ describe('Registry cache', () => {
     assert.equal(registry.reportFailure('unknown', 'member-1'), false);
     assert.equal(registry.reportFailure('flaky', 'member-1'), true);
     assert.equal(registry.reportFailure('flaky', 'member-1'), false, 'already dropped');
-    const delta = await commandsDuring(server, () => registry.resolveDestination('flaky'));
+    const delta = await commandsDuring(f.server, () => registry.resolveDestination('flaky'));
     assert.equal(scriptsRun(delta), 1);
   });
 
@@ -125,7 +110,7 @@ describe('Registry cache', () => {
     const m1 = await f.member('member-1');
     const registry = await f.registry({ ...QUIET, cache: { max: 2 } });
     for (const id of ['a', 'b', 'c']) await cached([registry], id, m1);
-    const delta = await commandsDuring(server, () => registry.resolveDestination('a'));
+    const delta = await commandsDuring(f.server, () => registry.resolveDestination('a'));
     assert.equal(scriptsRun(delta), 1, 'a was dropped');
   });
 
@@ -138,7 +123,7 @@ describe('Registry cache', () => {
     const owners = new Set(results.map((r) => r?.memberId));
     assert.equal(owners.size, 1, `owners: ${[...owners].join(', ')}`);
     assert.ok(results.every((r) => r !== null && r.epoch === 1 && !r.reassigned));
-    const set = (await server.cli('SMEMBERS', f.keys.destination('contended'))).split('\n').filter(Boolean);
+    const set = (await f.server.cli('SMEMBERS', f.keys.destination('contended'))).split('\n').filter(Boolean);
     assert.deepEqual(set, [...owners]);
   });
 
@@ -198,7 +183,7 @@ describe('Registry cache', () => {
     const old = await f.member('member-1');
     const registry = await f.registry(QUIET);
     await cached([registry], 'tenant-5', old);
-    await server.cli('DEL', f.keys.member('member-1'));
+    await f.server.cli('DEL', f.keys.member('member-1'));
     const up = nextEvent(registry, 'member:up');
     const moved = await f.member('member-1');
     await up;

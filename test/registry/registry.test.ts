@@ -4,31 +4,17 @@
  * redis-server. Cache, cross-registry invalidation and concurrency live in registry-cache.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Registry, type AllocationStrategy } from '../../src/registry/index.js';
 import { createRedisClient } from '../../src/store/index.js';
-import { startRedisServer, testRedisConfig, type RedisServer } from '../helpers/redis.js';
-import { fixture, nextEvent, type Fixture } from './helpers.js';
+import { testRedisConfig } from '../helpers/redis.js';
+import { fixture, nextEvent, suiteFixture } from './helpers.js';
 
 describe('Registry', () => {
-  let server: RedisServer;
-  let f: Fixture;
-
-  before(async () => {
-    server = await startRedisServer();
-  });
-  after(async () => {
-    await server.stop();
-  });
-  beforeEach(() => {
-    f = fixture(server);
-  });
-  afterEach(async () => {
-    await f.close();
-  });
+  const f = suiteFixture();
 
   const owners = async (destinationId: string): Promise<string[]> =>
-    (await server.cli('SMEMBERS', f.keys.destination(destinationId))).split('\n').filter(Boolean).sort();
+    (await f.server.cli('SMEMBERS', f.keys.destination(destinationId))).split('\n').filter(Boolean).sort();
 
   /** A member that owns `destinationId` and is then deregistered: a dead owner. */
   async function deadOwnerOf(destinationId: string, memberId = 'dead-pod'): Promise<void> {
@@ -209,7 +195,7 @@ describe('Registry', () => {
           return members[0] ?? null;
         },
       };
-      const registry = new Registry({ redis: server.url, keyPrefix: f.prefix, cache: false, strategy: counting });
+      const registry = new Registry({ redis: f.server.url, keyPrefix: f.prefix, cache: false, strategy: counting });
       try {
         const result = await registry.resolveDestination('cold', { claimOnMiss: true });
         assert.equal(result?.memberId, 'member-1');
@@ -248,7 +234,7 @@ describe('Registry', () => {
       await m2.addToDestination('inst-del');
       const registry = await f.registry({ cache: false });
       await registry.deregisterDestination('inst-del');
-      assert.equal((await server.cli('EXISTS', f.keys.destination('inst-del'))).trim(), '0');
+      assert.equal((await f.server.cli('EXISTS', f.keys.destination('inst-del'))).trim(), '0');
       assert.equal(await registry.resolveDestination('inst-del'), null);
     });
 
@@ -276,7 +262,7 @@ describe('Registry', () => {
 
   describe('lifecycle and options', () => {
     it('keyPrefix isolates two registries on the same Redis', async () => {
-      const other = fixture(server);
+      const other = fixture(f.server);
       try {
         await f.member('pod-x');
         const a = await f.registry({ cache: false });
@@ -291,7 +277,7 @@ describe('Registry', () => {
     });
 
     it('the default keyPrefix is "coordinator"', async () => {
-      const registry = new Registry({ redis: server.url });
+      const registry = new Registry({ redis: f.server.url });
       try {
         assert.equal(registry.keyPrefix, 'coordinator');
         assert.deepEqual(await registry.listLiveMembers(), []);
@@ -301,7 +287,7 @@ describe('Registry', () => {
     });
 
     it('close() closes the connections it opened, is idempotent, and later calls reject', async () => {
-      const registry = new Registry({ redis: server.url, keyPrefix: f.prefix });
+      const registry = new Registry({ redis: f.server.url, keyPrefix: f.prefix });
       await registry.ready();
       await Promise.all([registry.close(), registry.close()]);
       await registry.close();
@@ -310,7 +296,7 @@ describe('Registry', () => {
     });
 
     it('close() right after construction does not hang or report an error', async () => {
-      const registry = new Registry({ redis: server.url, keyPrefix: f.prefix });
+      const registry = new Registry({ redis: f.server.url, keyPrefix: f.prefix });
       let errors = 0;
       registry.on('error', () => errors++);
       await registry.close();
@@ -319,7 +305,7 @@ describe('Registry', () => {
     });
 
     it('close() leaves an injected client open', async () => {
-      const client = createRedisClient(testRedisConfig({ url: server.url }));
+      const client = createRedisClient(testRedisConfig({ url: f.server.url }));
       await client.connect();
       try {
         const registry = new Registry({ redis: client, keyPrefix: f.prefix });
@@ -339,7 +325,7 @@ describe('Registry', () => {
     });
 
     it('rejects bad options, naming the option and the accepted values', () => {
-      const redis = server.url;
+      const redis = f.server.url;
       assert.throws(() => new Registry({ redis, strategy: 'fastest' as 'random' }), {
         name: 'TypeError',
         message: /round-robin, least-loaded, random/,

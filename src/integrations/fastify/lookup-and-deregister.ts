@@ -5,22 +5,20 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, RouteHandlerMethod } from 'fastify';
 import type { CoordinatorRegistry } from './coordinator-registry.js';
-import { streamReply } from './proxy-request.js';
-import { badId, notFound, replyError } from './reply-error.js';
+import { notFound, replyError } from './reply-error.js';
 import {
-  checkFunction,
-  checkMessage,
-  checkStatus,
   destinationExtractor,
-  guarded,
-  readId,
+  guardedById,
+  messageOption,
   report,
   resolveAndProxy,
+  routeOptions,
   settingsOf,
-  type IdExtractor,
+  settle,
+  statusOption,
+  type DestinationRouteOptions,
   type Step,
 } from './route-kit.js';
-import { forwardList } from './upstream-headers.js';
 
 /**
  * One tag per request: platformatic's `deregistered`, `deregistered_dead_pod`, `not_found`, `upstream_error`
@@ -28,19 +26,11 @@ import { forwardList } from './upstream-headers.js';
  */
 export type LookupAndDeregisterResult = 'deregistered' | 'deregistered_dead_pod' | 'not_found' | 'upstream_error' | 'bad_request';
 
-export interface LookupAndDeregisterOptions {
-  /** Reads the destination id from the request. Throwing or returning a non-string answers 400. */
-  readonly destinationFrom?: IdExtractor;
-  /** platformatic's older name for {@link destinationFrom}; give one of the two. */
-  readonly instanceFrom?: IdExtractor;
+export interface LookupAndDeregisterOptions extends DestinationRouteOptions<LookupAndDeregisterResult> {
   /** The pod's success status; only then is the binding removed. Default 204. */
   readonly expectedStatus?: number;
   /** The 404 message. Default `'Destination not found'`. */
   readonly notFoundMessage?: string;
-  /** Request header names copied to the pod. Default `DEFAULT_FORWARD_HEADERS`. */
-  readonly forwardHeaders?: readonly string[];
-  /** Called once per request with its outcome. */
-  readonly onResult?: (result: LookupAndDeregisterResult) => void;
 }
 
 /**
@@ -58,25 +48,16 @@ export interface LookupAndDeregisterOptions {
  */
 export function lookupAndDeregister(registry: CoordinatorRegistry, options: LookupAndDeregisterOptions): RouteHandlerMethod {
   const extract = destinationExtractor(options, 'lookupAndDeregister');
-  checkStatus(options.expectedStatus, 'lookupAndDeregister: expectedStatus');
-  checkMessage(options.notFoundMessage, 'lookupAndDeregister: notFoundMessage');
-  checkFunction(options.onResult, 'lookupAndDeregister: onResult', false);
-  const expectedStatus = options.expectedStatus ?? 204;
-  const missing = notFound(options.notFoundMessage ?? 'Destination not found');
-  const forward = forwardList(options.forwardHeaders, 'lookupAndDeregister: forwardHeaders');
-  const { onResult } = options;
+  const expectedStatus = statusOption(options.expectedStatus, 'lookupAndDeregister: expectedStatus', 204);
+  const missing = notFound(messageOption(options.notFoundMessage, 'lookupAndDeregister: notFoundMessage', 'Destination not found'));
+  const { forward, onResult } = routeOptions(options, 'lookupAndDeregister');
 
   const deregistered = async (reply: FastifyReply, id: string): Promise<FastifyReply> => {
     await registry.deregisterDestination(id);
     return reply.code(expectedStatus).send();
   };
 
-  return guarded(async (request, reply) => {
-    const id = readId(extract, request);
-    if (id === null) {
-      report(onResult, 'bad_request', request);
-      return replyError(reply, badId('destination'));
-    }
+  return guardedById(extract, 'destination', onResult, async (request, reply, id) => {
     const resolve = async (): Promise<Step<LookupAndDeregisterResult>> => {
       const resolved = await registry.resolveDestination(id, { claimOnMiss: false, reassignOrphans: false });
       if (resolved === null) return { kind: 'reply', tag: 'not_found', send: () => replyError(reply, missing) };
@@ -92,13 +73,8 @@ export function lookupAndDeregister(registry: CoordinatorRegistry, options: Look
       report(onResult, outcome.tag, request);
       return sent;
     }
-    if (outcome.kind === 'failed') {
-      report(onResult, 'upstream_error', request);
-      return replyError(reply, outcome.error);
-    }
-    if (outcome.response.statusCode !== expectedStatus) {
-      report(onResult, 'upstream_error', request);
-      return streamReply(reply, outcome.response);
+    if (outcome.kind === 'failed' || outcome.response.statusCode !== expectedStatus) {
+      return settle(outcome, request, reply, onResult, 'upstream_error');
     }
     await drain(outcome.response);
     const sent = await deregistered(reply, id);

@@ -4,21 +4,18 @@
  */
 import type { RouteHandlerMethod } from 'fastify';
 import type { CoordinatorRegistry, ResolveDestinationOptions } from './coordinator-registry.js';
-import { streamReply } from './proxy-request.js';
-import { badId, notFound, replyError, unavailable } from './reply-error.js';
+import { notFound, replyError, unavailable } from './reply-error.js';
 import {
-  checkFunction,
-  checkMessage,
   destinationExtractor,
-  guarded,
-  readId,
-  report,
+  guardedById,
+  messageOption,
   resolveAndProxy,
+  routeOptions,
   settingsOf,
-  type IdExtractor,
+  settle,
+  type DestinationRouteOptions,
   type Step,
 } from './route-kit.js';
-import { forwardList } from './upstream-headers.js';
 
 /**
  * One tag per request. platformatic's `hit`, `orphan_reassigned`, `not_found`, plus `unavailable` (503: a claim
@@ -27,11 +24,7 @@ import { forwardList } from './upstream-headers.js';
  */
 export type LookupAndProxyResult = 'hit' | 'orphan_reassigned' | 'not_found' | 'unavailable' | 'bad_request' | 'upstream_error';
 
-export interface LookupAndProxyOptions {
-  /** Reads the destination id from the request. Throwing or returning a non-string answers 400. */
-  readonly destinationFrom?: IdExtractor;
-  /** platformatic's older name for {@link destinationFrom}; give one of the two. */
-  readonly instanceFrom?: IdExtractor;
+export interface LookupAndProxyOptions extends DestinationRouteOptions<LookupAndProxyResult> {
   /** Bind an unknown destination to a live member (picked by the registry's strategy). Default false. */
   readonly claimOnMiss?: boolean;
   /** When every owner is dead, bind the destination to a live member and proxy there. Default false. */
@@ -40,10 +33,6 @@ export interface LookupAndProxyOptions {
   readonly notFoundMessage?: string;
   /** The 503 message. Default `'No pods available'`. */
   readonly unavailableMessage?: string;
-  /** Request header names copied to the pod. Default `DEFAULT_FORWARD_HEADERS`. */
-  readonly forwardHeaders?: readonly string[];
-  /** Called once per request with its outcome, e.g. to count it. */
-  readonly onResult?: (result: LookupAndProxyResult) => void;
 }
 
 /**
@@ -61,24 +50,15 @@ export interface LookupAndProxyOptions {
  */
 export function lookupAndProxy(registry: CoordinatorRegistry, options: LookupAndProxyOptions): RouteHandlerMethod {
   const extract = destinationExtractor(options, 'lookupAndProxy');
-  checkMessage(options.notFoundMessage, 'lookupAndProxy: notFoundMessage');
-  checkMessage(options.unavailableMessage, 'lookupAndProxy: unavailableMessage');
-  checkFunction(options.onResult, 'lookupAndProxy: onResult', false);
+  const missing = notFound(messageOption(options.notFoundMessage, 'lookupAndProxy: notFoundMessage', 'Destination not found'));
+  const noMember = unavailable(messageOption(options.unavailableMessage, 'lookupAndProxy: unavailableMessage', 'No pods available'));
+  const { forward, onResult } = routeOptions(options, 'lookupAndProxy');
   const resolveOptions: ResolveDestinationOptions = {
     claimOnMiss: options.claimOnMiss === true,
     reassignOrphans: options.reassignOrphans === true,
   };
-  const missing = notFound(options.notFoundMessage ?? 'Destination not found');
-  const noMember = unavailable(options.unavailableMessage ?? 'No pods available');
-  const forward = forwardList(options.forwardHeaders, 'lookupAndProxy: forwardHeaders');
-  const { onResult } = options;
 
-  return guarded(async (request, reply) => {
-    const id = readId(extract, request);
-    if (id === null) {
-      report(onResult, 'bad_request', request);
-      return replyError(reply, badId('destination'));
-    }
+  return guardedById(extract, 'destination', onResult, async (request, reply, id) => {
     const resolve = async (suspect: string | null): Promise<Step<LookupAndProxyResult>> => {
       const resolved = await registry.resolveDestination(id, suspect === null ? resolveOptions : { ...resolveOptions, suspect });
       if (resolved !== null && resolved.address !== null) {
@@ -99,15 +79,6 @@ export function lookupAndProxy(registry: CoordinatorRegistry, options: LookupAnd
     const evict = (failed: { readonly memberId?: string }): unknown =>
       failed.memberId !== undefined && registry.reportFailure(id, failed.memberId);
     const outcome = await resolveAndProxy(request, reply, settingsOf(registry, forward), resolve, evict);
-    if (outcome.kind === 'reply') {
-      report(onResult, outcome.tag, request);
-      return outcome.send();
-    }
-    if (outcome.kind === 'failed') {
-      report(onResult, 'upstream_error', request);
-      return replyError(reply, outcome.error);
-    }
-    report(onResult, outcome.tag, request);
-    return streamReply(reply, outcome.response);
+    return settle(outcome, request, reply, onResult);
   });
 }

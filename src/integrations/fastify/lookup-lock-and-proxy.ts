@@ -4,33 +4,28 @@
  */
 import type { RouteHandlerMethod } from 'fastify';
 import type { CoordinatorRegistry } from './coordinator-registry.js';
-import { streamReply } from './proxy-request.js';
-import { badId, notFound, replyError } from './reply-error.js';
+import { notFound, replyError } from './reply-error.js';
 import {
   checkFunction,
-  checkMessage,
-  guarded,
-  readId,
-  report,
+  guardedById,
+  messageOption,
   resolveAndProxy,
+  routeOptions,
   settingsOf,
+  settle,
   type IdExtractor,
+  type RouteOptions,
   type Step,
 } from './route-kit.js';
-import { forwardList } from './upstream-headers.js';
 
 /** One tag per request: platformatic's `hit` and `not_found`, plus `bad_request` (400) and `upstream_error` (502/504). */
 export type LookupLockAndProxyResult = 'hit' | 'not_found' | 'bad_request' | 'upstream_error';
 
-export interface LookupLockAndProxyOptions {
+export interface LookupLockAndProxyOptions extends RouteOptions<LookupLockAndProxyResult> {
   /** Reads the lock id from the request. Throwing or returning a non-string answers 400. */
   readonly lockFrom: IdExtractor;
   /** The 404 message. Default `'Lock not found'`. */
   readonly notFoundMessage?: string;
-  /** Request header names copied to the pod. Default `DEFAULT_FORWARD_HEADERS`. */
-  readonly forwardHeaders?: readonly string[];
-  /** Called once per request with its outcome. */
-  readonly onResult?: (result: LookupLockAndProxyResult) => void;
 }
 
 /**
@@ -45,18 +40,10 @@ export interface LookupLockAndProxyOptions {
  */
 export function lookupLockAndProxy(registry: CoordinatorRegistry, options: LookupLockAndProxyOptions): RouteHandlerMethod {
   checkFunction(options.lockFrom, 'lookupLockAndProxy: lockFrom', true);
-  checkMessage(options.notFoundMessage, 'lookupLockAndProxy: notFoundMessage');
-  checkFunction(options.onResult, 'lookupLockAndProxy: onResult', false);
-  const missing = notFound(options.notFoundMessage ?? 'Lock not found');
-  const forward = forwardList(options.forwardHeaders, 'lookupLockAndProxy: forwardHeaders');
-  const { lockFrom, onResult } = options;
+  const missing = notFound(messageOption(options.notFoundMessage, 'lookupLockAndProxy: notFoundMessage', 'Lock not found'));
+  const { forward, onResult } = routeOptions(options, 'lookupLockAndProxy');
 
-  return guarded(async (request, reply) => {
-    const lockId = readId(lockFrom, request);
-    if (lockId === null) {
-      report(onResult, 'bad_request', request);
-      return replyError(reply, badId('lock'));
-    }
+  return guardedById(options.lockFrom, 'lock', onResult, async (request, reply, lockId) => {
     const resolve = async (suspect: string | null): Promise<Step<LookupLockAndProxyResult>> => {
       const owner = await registry.resolveLock(lockId);
       // The holder refused the connection: its process, and the transaction with it, is gone. Say so now rather
@@ -66,15 +53,6 @@ export function lookupLockAndProxy(registry: CoordinatorRegistry, options: Looku
     };
     // Locks are read from Redis on every call: nothing cached to evict before the fresh resolution.
     const outcome = await resolveAndProxy(request, reply, settingsOf(registry, forward), resolve, () => undefined);
-    if (outcome.kind === 'reply') {
-      report(onResult, outcome.tag, request);
-      return outcome.send();
-    }
-    if (outcome.kind === 'failed') {
-      report(onResult, 'upstream_error', request);
-      return replyError(reply, outcome.error);
-    }
-    report(onResult, outcome.tag, request);
-    return streamReply(reply, outcome.response);
+    return settle(outcome, request, reply, onResult);
   });
 }

@@ -6,11 +6,22 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { UpstreamError } from '../../errors.js';
 import type { CoordinatorRegistry, MemberTarget } from './coordinator-registry.js';
-import { streamReply } from './proxy-request.js';
 import { replyError, unavailable } from './reply-error.js';
-import { checkFunction, checkMessage, checkStatus, guarded, report, resolveAndProxy, settingsOf, type Step } from './route-kit.js';
+import {
+  checkFunction,
+  guarded,
+  messageOption,
+  report,
+  resolveAndProxy,
+  routeOptions,
+  settingsOf,
+  settle,
+  statusOption,
+  type RouteOptions,
+  type Step,
+} from './route-kit.js';
 import { BAD_GATEWAY, GATEWAY_TIMEOUT, timedOutMidBody } from './upstream-attempt.js';
-import { copyResponseHead, forwardList } from './upstream-headers.js';
+import { copyResponseHead } from './upstream-headers.js';
 
 /** One tag per request, platformatic's: `spawned`, `unavailable` (503), `upstream_error` (another status, or no answer). */
 export type PickAndRegisterResult = 'spawned' | 'unavailable' | 'upstream_error';
@@ -18,17 +29,13 @@ export type PickAndRegisterResult = 'spawned' | 'unavailable' | 'upstream_error'
 /** Largest creation answer read to find the id (bytes); a larger one is a 502. */
 export const MAX_REGISTER_BODY_BYTES = 1024 * 1024;
 
-export interface PickAndRegisterOptions<Body = unknown> {
+export interface PickAndRegisterOptions<Body = unknown> extends RouteOptions<PickAndRegisterResult> {
   /** Reads the new destination id from the pod's parsed JSON answer. Throwing or returning a non-string: 502. */
   readonly registerIdFrom: (responseBody: Body) => string;
   /** The pod's creation status; only then is the id bound. Default 201. */
   readonly expectedStatus?: number;
   /** The 503 message. Default `'No pods available'`. */
   readonly unavailableMessage?: string;
-  /** Request header names copied to the pod. Default `DEFAULT_FORWARD_HEADERS`. */
-  readonly forwardHeaders?: readonly string[];
-  /** Called once per request with its outcome. */
-  readonly onResult?: (result: PickAndRegisterResult) => void;
 }
 
 const NO_ID = new UpstreamError('Bad gateway: the destination answer carries no usable id');
@@ -46,13 +53,10 @@ const NO_ID = new UpstreamError('Bad gateway: the destination answer carries no 
  */
 export function pickAndRegister<Body = unknown>(registry: CoordinatorRegistry, options: PickAndRegisterOptions<Body>): RouteHandlerMethod {
   checkFunction(options.registerIdFrom, 'pickAndRegister: registerIdFrom', true);
-  checkStatus(options.expectedStatus, 'pickAndRegister: expectedStatus');
-  checkMessage(options.unavailableMessage, 'pickAndRegister: unavailableMessage');
-  checkFunction(options.onResult, 'pickAndRegister: onResult', false);
-  const expectedStatus = options.expectedStatus ?? 201;
-  const noMember = unavailable(options.unavailableMessage ?? 'No pods available');
-  const forward = forwardList(options.forwardHeaders, 'pickAndRegister: forwardHeaders');
-  const { registerIdFrom, onResult } = options;
+  const expectedStatus = statusOption(options.expectedStatus, 'pickAndRegister: expectedStatus', 201);
+  const noMember = unavailable(messageOption(options.unavailableMessage, 'pickAndRegister: unavailableMessage', 'No pods available'));
+  const { forward, onResult } = routeOptions(options, 'pickAndRegister');
+  const { registerIdFrom } = options;
 
   return guarded(async (request, reply) => {
     // The member of the latest pick: the one that answered, when the retry picked again.
@@ -65,13 +69,8 @@ export function pickAndRegister<Body = unknown>(registry: CoordinatorRegistry, o
     };
     // Nothing is cached for a pick: the retry simply picks again.
     const outcome = await resolveAndProxy(request, reply, settingsOf(registry, forward), pick, () => undefined);
-    if (outcome.kind === 'reply') {
-      report(onResult, outcome.tag, request);
-      return outcome.send();
-    }
-    if (outcome.kind === 'failed' || outcome.response.statusCode !== expectedStatus) {
-      report(onResult, 'upstream_error', request);
-      return outcome.kind === 'failed' ? replyError(reply, outcome.error) : streamReply(reply, outcome.response);
+    if (outcome.kind !== 'response' || outcome.response.statusCode !== expectedStatus) {
+      return settle(outcome, request, reply, onResult, 'upstream_error');
     }
     if (picked.member === null) throw new Error('pickAndRegister: a response without a picked member');
     return register(request, reply, outcome.response, picked.member);

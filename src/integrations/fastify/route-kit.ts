@@ -1,13 +1,16 @@
 /**
- * @module integrations/fastify/route-kit: what every helper shares: reading the id without ever throwing, reporting
- * one result tag per request, and the resolve -> proxy -> (evict, resolve afresh, retry once) loop.
+ * @module integrations/fastify/route-kit: what every helper shares: checking its options, reading the id without
+ * ever throwing, reporting one result tag per request, the resolve -> proxy -> (evict, resolve afresh, retry once)
+ * loop, and answering what that loop ended with.
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, KeywayError } from '../../errors.js';
+import { streamReply } from './proxy-request.js';
 import { upstreamBody } from './request-body.js';
 import { attemptUpstream } from './upstream-attempt.js';
-import { replyError } from './reply-error.js';
+import { badId, replyError } from './reply-error.js';
+import { forwardList } from './upstream-headers.js';
 
 /** Reads an id from the request; must return a non-empty string synchronously. */
 export type IdExtractor = (request: FastifyRequest) => string;
@@ -86,6 +89,30 @@ export async function resolveAndProxy<Tag extends string>(
   return attempt.ok ? { kind: 'response', response: attempt.response, tag: step.tag } : { kind: 'failed', error: attempt.error };
 }
 
+/**
+ * Answers what {@link resolveAndProxy} ended with: a reply step is tagged, then sent; a failure is tagged
+ * `upstream_error` and answered 502/504; the pod's answer is tagged `responseTag` (default: its step's tag) and
+ * streamed back unchanged.
+ */
+export function settle<Tag extends string>(
+  outcome: Outcome<Tag>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  onResult: ((tag: NoInfer<Tag> | 'upstream_error') => void) | undefined,
+  responseTag?: NoInfer<Tag> | 'upstream_error',
+): Promise<FastifyReply> | FastifyReply {
+  if (outcome.kind === 'reply') {
+    report(onResult, outcome.tag, request);
+    return outcome.send();
+  }
+  if (outcome.kind === 'failed') {
+    report(onResult, 'upstream_error', request);
+    return replyError(reply, outcome.error);
+  }
+  report(onResult, responseTag ?? outcome.tag, request);
+  return streamReply(reply, outcome.response);
+}
+
 const STORE_DOWN_MESSAGE = 'Coordinator unavailable: its store cannot be reached';
 
 /**
@@ -106,6 +133,51 @@ export function guarded(
   };
 }
 
+/**
+ * {@link guarded}, for a helper keyed by an id: a request whose id `extract` cannot read is tagged `bad_request`
+ * and answered 400 (`what` names the id in the message); any other goes to `run` with its id.
+ */
+export function guardedById(
+  extract: IdExtractor,
+  what: string,
+  onResult: ((tag: 'bad_request') => void) | undefined,
+  run: (request: FastifyRequest, reply: FastifyReply, id: string) => Promise<FastifyReply>,
+): CoordinatorHandler {
+  return guarded(async (request, reply) => {
+    const id = readId(extract, request);
+    if (id === null) {
+      report(onResult, 'bad_request', request);
+      return replyError(reply, badId(what));
+    }
+    return run(request, reply, id);
+  });
+}
+
+/** The options every helper takes. */
+export interface RouteOptions<Result extends string> {
+  /** Request header names copied to the pod. Default `DEFAULT_FORWARD_HEADERS`. */
+  readonly forwardHeaders?: readonly string[];
+  /** Called once per request with its outcome, e.g. to count it. */
+  readonly onResult?: (result: Result) => void;
+}
+
+/** The options of a helper keyed by a destination. */
+export interface DestinationRouteOptions<Result extends string> extends RouteOptions<Result> {
+  /** Reads the destination id from the request. Throwing or returning a non-string answers 400. */
+  readonly destinationFrom?: IdExtractor;
+  /** platformatic's older name for {@link destinationFrom}; give one of the two. */
+  readonly instanceFrom?: IdExtractor;
+}
+
+/** Validates {@link RouteOptions} (`onResult`, then `forwardHeaders`) and returns them ready to use. */
+export function routeOptions<Result extends string>(
+  options: RouteOptions<Result>,
+  helper: string,
+): { readonly forward: readonly string[]; readonly onResult: ((result: Result) => void) | undefined } {
+  checkFunction(options.onResult, `${helper}: onResult`, false);
+  return { forward: forwardList(options.forwardHeaders, `${helper}: forwardHeaders`), onResult: options.onResult };
+}
+
 /** Validates a helper option that must be a function (when `required`) or absent. */
 export function checkFunction(value: unknown, option: string, required: boolean): void {
   if (value === undefined && !required) return;
@@ -117,12 +189,19 @@ export function checkMessage(value: unknown, option: string): void {
   if (value !== undefined && (typeof value !== 'string' || value === '')) throw new TypeError(`${option} must be a non-empty string`);
 }
 
-/** Validates an optional HTTP status option. */
-export function checkStatus(value: unknown, option: string): void {
-  if (value === undefined) return;
+/** Validates an optional message option; the message, or `fallback` when it is absent. */
+export function messageOption(value: string | undefined, option: string, fallback: string): string {
+  checkMessage(value, option);
+  return value ?? fallback;
+}
+
+/** Validates an optional HTTP status option; the status, or `fallback` when it is absent. */
+export function statusOption(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 200 || value > 599) {
     throw new TypeError(`${option} must be an integer HTTP status from 200 to 599`);
   }
+  return value;
 }
 
 /**

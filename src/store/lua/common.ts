@@ -18,6 +18,18 @@ local function nowMs()
 end
 `;
 
+/** `compareBytes(a, b)`: -1, 0 or 1 as `a` sorts before, with or after `b` in byte order. */
+export const LUA_COMPARE_BYTES = `-- Byte order, not Lua's '<' on strings: that one calls strcoll() and so follows the server's locale.
+local function compareBytes(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y and -1 or 1 end
+  end
+  if #a == #b then return 0 end
+  return #a < #b and -1 or 1
+end
+`;
+
 /** `nowMs()`, `decodeFresh(raw, now)`, `pruneExpired(key, now)`, `extendTtl(key, ttlMs)`. */
 export const LUA_COMMON = `${LUA_NOW_MS}
 -- The decoded entry when it is well formed and not expired, else nil.

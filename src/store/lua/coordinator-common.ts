@@ -7,11 +7,12 @@
  * Cluster because the base holds the hash tag: every such key lies in the slot of the declared keys. The names
  * mirror `coordinator-keys.ts`.
  */
-import { LUA_NOW_MS } from './common.js';
+import { LUA_COMPARE_BYTES, LUA_NOW_MS } from './common.js';
 
 /**
  * `memberKey(id)`, `memberLocksKey(id)`, `lockKey(id)`, `publish(event)`, `readMember(id)`,
- * `lighter(a, b)`, `leastLoaded(list)`, `dropLocks(memberId, setKey)`, plus `nowMs()`.
+ * `lighter(a, b)`, `leastLoaded(list)`, `dropLocks(memberId, setKey)`, `positiveInt(raw)`, plus `nowMs()` and
+ * `compareBytes(a, b)`.
  */
 export const LUA_COORDINATOR = `${LUA_NOW_MS}
 local BASE, CHANNEL = ARGV[1], ARGV[2]
@@ -30,16 +31,7 @@ local function readMember(id)
   return { id = id, address = f[1], load = f[2] or '0' }
 end
 
--- Byte order, not Lua's '<' on strings: that one calls strcoll() and so follows the server's locale.
-local function compareBytes(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y and -1 or 1 end
-  end
-  if #a == #b then return 0 end
-  return #a < #b and -1 or 1
-end
-
+${LUA_COMPARE_BYTES}
 -- Whether member a is preferred to b: lower load, then lower id.
 local function lighter(a, b)
   local la, lb = tonumber(a.load) or 0, tonumber(b.load) or 0

@@ -1,5 +1,5 @@
 /** @module store/lua/putRegister-1: a last-writer-wins write, ordered by `(atMs, by)`; publishes when applied. */
-import { LUA_COMMON } from './common.js';
+import { LUA_COMMON, LUA_COMPARE_BYTES } from './common.js';
 
 /**
  * KEYS[1]  register hash (admin or backend)
@@ -14,16 +14,7 @@ import { LUA_COMMON } from './common.js';
  *          stored), -1 bad arguments
  */
 export const PUT_REGISTER_1 = `${LUA_COMMON}
--- Byte order, not Lua's '<' on strings: that one calls strcoll() and so follows the server's locale.
-local function compareBytes(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y and -1 or 1 end
-  end
-  if #a == #b then return 0 end
-  return #a < #b and -1 or 1
-end
-
+${LUA_COMPARE_BYTES}
 local at = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[5])
 if not at or not ttl or ttl < 1 or ttl ~= math.floor(ttl) then return -1 end
