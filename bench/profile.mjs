@@ -16,7 +16,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNodeBackends } from './backends/node-backend.mjs';
 import { freePort, killOnExit, LOAD_CPU, pinSelf, stop, stopAll, waitForPort } from './lib/procs.mjs';
-import { ensureBuild, ensureCommands, ensureNodePeers, REPO } from './lib/setup.mjs';
+import { ensureBuild, ensureCommands, ensureNodePeers, REPO, snapshotDist } from './lib/setup.mjs';
 import { runWrk } from './lib/wrk.mjs';
 import keyway, { realistic } from './peers/keyway.mjs';
 
@@ -93,14 +93,15 @@ function origin(url) {
   if (!url) return 'v8/native';
   if (url.startsWith('node:')) return 'node';
   if (url.includes('/node_modules/')) return `dep:${url.split('/node_modules/').pop().split('/')[0]}`;
-  if (url.includes('/dist/')) return 'keyway';
+  if (url.includes('/dist/') || url.includes('/.dist-snapshot/')) return 'keyway';
   return 'other';
 }
 
 function location(fn) {
   if (!fn.url) return '';
   const path = fn.url.startsWith('file://') ? relative(REPO, new URL(fn.url).pathname) : fn.url;
-  return `${path}:${fn.lineNumber + 1}`;
+  // The copy run.mjs and this script take of dist/ (bench/.dist-snapshot/<pid>/) is shown as dist/.
+  return `${path.replace(/^bench\/\.dist-snapshot\/\d+\//, 'dist/')}:${fn.lineNumber + 1}`;
 }
 
 /** The markdown summary of `profile`. */
@@ -155,6 +156,7 @@ async function profileUnderLoad() {
   ensureNodePeers();
   ensureBuild();
   const peer = args.config === 'realistic' ? realistic : keyway;
+  const snapshot = snapshotDist();
   const dir = mkdtempSync(join(os.tmpdir(), 'keyway-profile-'));
   const profDir = join(dir, 'prof');
   const seconds = Number(args.seconds);
@@ -176,7 +178,7 @@ async function profileUnderLoad() {
     if (args.keep) copyFileSync(join(profDir, file), join(outDir, `${stamp}-profile.cpuprofile`));
     const heading = `# keyway CPU profile — ${stamp.slice(0, 10)}
 
-keyway (${args.config} config, \`node --cpu-prof\`) on CPU 1, two Node backends and wrk -t1 -c50 -d${seconds}s on CPU 0:
+keyway (${args.config} config, \`node --cpu-prof\`, \`${relative(REPO, snapshot.source) || snapshot.source}\` built ${snapshot.built}) on CPU 1, two Node backends and wrk -t1 -c50 -d${seconds}s on CPU 0:
 ${result.rps.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors
 (under the profiler, which slows the process down). The machine is shared with engineers running test suites; load
 average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}. The profile covers the whole process life (startup
@@ -188,6 +190,7 @@ and shutdown included, which are short next to the load).`;
   } finally {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
+    snapshot.remove();
   }
 }
 

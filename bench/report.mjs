@@ -208,7 +208,7 @@ function coordinatorTable(c) {
     fmt(c[k].commandsPerOp, 3),
     c[k].commands,
   ]);
-  const head = `${c.members} members, ${fmt(c.operations)} destinations per pass; ops/s with 64 operations in flight, µs per op awaited one at a time, commands per op from MONITOR (top-level only).\n\n`;
+  const head = `Build measured: \`${c.build}\`. ${c.members} members, ${fmt(c.operations)} destinations per pass; ops/s with 64 operations in flight, µs per op awaited one at a time, commands per op from MONITOR (top-level only).\n\n`;
   return head + table(['operation', 'ops/s', 'µs per op (sequential)', 'Redis commands per op', 'INFO commandstats per op (Lua-internal calls included)'], rows);
 }
 
@@ -233,7 +233,7 @@ ${settings.rounds} round(s), candidates interleaved (A B C … A B C …), each 
 Started ${meta.started}, finished ${meta.finished}; load average at start ${meta.loadAverage.map((l) => l.toFixed(2)).join(' ')}.
 **The machine is shared with engineers running test suites: absolute figures drift; ratios within this one interleaved run are what counts.**
 
-Versions: Node ${v.node}, keyway ${v.keyway} (dist built ${meta.distBuilt}), nginx ${v.nginx}, HAProxy ${v.haproxy}, wrk ${v.wrk},
+Versions: Node ${v.node}, keyway ${v.keyway} (\`${meta.build ?? 'dist'}\` built ${meta.distBuilt}, run from a copy taken at the start), nginx ${v.nginx}, HAProxy ${v.haproxy}, wrk ${v.wrk},
 http-proxy ${v['http-proxy']}, http-proxy-middleware ${v['http-proxy-middleware']} (express ${v.express}), @fastify/http-proxy ${v['@fastify/http-proxy']} (fastify ${v.fastify}).
 
 ## Targets

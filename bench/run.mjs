@@ -10,16 +10,16 @@
  *
  * Writes bench/results/<date>-<mode>.md (ratio tables) and .json (every run), and prints the markdown.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNodeBackends } from './backends/node-backend.mjs';
 import { startNginxBackend } from './backends/nginx-backend.mjs';
 import { benchCoordinator } from './lib/coordinator.mjs';
 import { freePort, HARD_NOFILE, killOnExit, LOAD_CPU, pinSelf, stopAll } from './lib/procs.mjs';
 import { httpRun, wsEchoRun, wsIdleRun } from './lib/scenarios.mjs';
-import { ensureBuild, ensureCommands, ensureNodePeers, REPO, versions } from './lib/setup.mjs';
+import { ensureBuild, ensureCommands, ensureNodePeers, REPO, snapshotDist, versions } from './lib/setup.mjs';
 import direct from './peers/direct.mjs';
 import fastifyHttpProxy from './peers/fastify-http-proxy.mjs';
 import haproxy from './peers/haproxy.mjs';
@@ -71,9 +71,10 @@ async function main() {
   ensureCommands(['nginx', 'haproxy', 'wrk', 'taskset']);
   ensureNodePeers();
   ensureBuild();
+  const snapshot = snapshotDist();
   const dir = mkdtempSync(join(os.tmpdir(), 'keyway-bench-'));
   const started = new Date();
-  const results = { settings, meta: meta(started), runs: [], coordinator: null };
+  const results = { settings, meta: meta(started, snapshot), runs: [], coordinator: null };
   try {
     const nodePorts = [await freePort(), await freePort()];
     const nginxPorts = [await freePort(), await freePort()];
@@ -107,20 +108,24 @@ async function main() {
       }
     }
     await stopAll();
-    if (!skip.has('coordinator')) results.coordinator = await benchCoordinator({ dir, quick: args.quick });
+    if (!skip.has('coordinator')) results.coordinator = await benchCoordinator({ dir, quick: args.quick, build: results.meta.build });
   } finally {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
+    snapshot.remove();
   }
   results.meta.finished = new Date().toISOString();
   const markdown = renderReport(results);
   const outDir = join(REPO, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const stamp = started.toISOString().slice(0, 16).replace(/[:T]/g, '-');
-  writeFileSync(join(outDir, `${stamp}-${mode}.md`), markdown);
-  writeFileSync(join(outDir, `${stamp}-${mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  // A run limited by --skip or --only is named as such, so it is never mistaken for a whole one.
+  const name = `${started.toISOString().slice(0, 16).replace(/[:T]/g, '-')}-${mode}${skip.size || only ? '-partial' : ''}`;
+  writeFileSync(join(outDir, `${name}.md`), markdown);
+  writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
   console.log(markdown);
-  console.error(`bench: wrote bench/results/${stamp}-${mode}.md and .json`);
+  console.error(`bench: wrote bench/results/${name}.md and .json`);
+  // Whatever a measured library left open (a reconnecting client, a timer) must not keep the bench alive.
+  process.exit(0);
 }
 
 /** Runs one measurement, logs a one-line summary, and keeps going when a single peer fails. */
@@ -146,15 +151,15 @@ function summary(scenario, d) {
   return `${d.opened} open (${d.failed} failed), ${f(d.kbPerConnection, 1)} KB/connection`;
 }
 
-function meta(started) {
-  const dist = statSync(join(REPO, 'dist', 'cli', 'main.js'));
+function meta(started, snapshot) {
   return {
     started: started.toISOString(),
     host: os.hostname(),
     cpus: os.cpus().map((c) => c.model)[0],
     cores: os.cpus().length,
     loadAverage: os.loadavg(),
-    distBuilt: dist.mtime.toISOString(),
+    build: relative(REPO, snapshot.source) || snapshot.source,
+    distBuilt: snapshot.built,
     hardNofile: HARD_NOFILE,
     versions: versions(),
   };

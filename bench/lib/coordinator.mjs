@@ -11,17 +11,16 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { freePort, LOAD_CPU, startPinned, stop, waitForPort } from './procs.mjs';
-import { ensureCommands } from './setup.mjs';
+import { distDir, ensureCommands } from './setup.mjs';
 
-/** keyway's build output; KEYWAY_BENCH_DIST points at another (a test build of a branch, for instance). */
-const DIST = process.env.KEYWAY_BENCH_DIST ?? fileURLToPath(new URL('../../dist/', import.meta.url));
 const PHASE_LIMIT_MS = 30_000;
 
-export async function benchCoordinator({ dir, quick }) {
+export async function benchCoordinator({ dir, quick, build }) {
+  const DIST = distDir();
   if (!existsSync(join(DIST, 'registry'))) return { skipped: 'dist/registry is missing (the coordinator is not built yet)' };
-  const api = await loadApi();
+  const api = await loadApi(DIST);
   if (typeof api.Registry?.prototype?.resolveDestination !== 'function' || typeof api.Member?.prototype?.register !== 'function') {
     return { skipped: 'dist/ exports no Registry with resolveDestination() and Member with register()' };
   }
@@ -36,8 +35,9 @@ export async function benchCoordinator({ dir, quick }) {
     const url = `redis://127.0.0.1:${port}`;
     const ioredis = createRequire(join(DIST, 'index.js'))('ioredis');
     const Redis = ioredis.default ?? ioredis;
-    const admin = new Redis(url);
-    closers.push(() => admin.quit());
+    const admin = new Redis(url, { maxRetriesPerRequest: 1 });
+    admin.on('error', () => {});
+    closers.push(() => admin.disconnect());
     const keyPrefix = `bench${process.pid}`;
     const n = quick ? 2000 : 20_000;
     for (const id of ['m1', 'm2']) {
@@ -54,7 +54,7 @@ export async function benchCoordinator({ dir, quick }) {
     const ids = (tag, count) => Array.from({ length: count }, (_, i) => `${tag}-${i}`);
     // A claim: resolving a destination nobody owns yet, with claimOnMiss (the strategy picks the member).
     const claim = (id) => cold.resolveDestination(id, { claimOnMiss: true });
-    const result = { members: 2, operations: n };
+    const result = { build: build ?? DIST, members: 2, operations: n };
     result.claim = await phase(admin, claim, ids('claim', n), ids('claim-seq', Math.min(n, 2000)), ids('claim-mon', 200));
     const bound = ids('bound', n);
     await inBatches(bound, claim);
@@ -81,7 +81,7 @@ function callCost(op, ids) {
   return Number(process.hrtime.bigint() - t0) / 1000 / (rounds * ids.length);
 }
 
-async function loadApi() {
+async function loadApi(DIST) {
   const api = {};
   for (const file of [join(DIST, 'registry', 'index.js'), join(DIST, 'index.js')]) {
     try {
@@ -127,7 +127,9 @@ async function phase(admin, op, ids, seqIds, monIds) {
   }
   const usPerOp = Number(process.hrtime.bigint() - s0) / 1000 / Math.max(1, seqDone);
 
-  const monitor = await admin.duplicate().monitor();
+  // monitor() opens a connection of its own, closed below.
+  const monitor = await admin.monitor();
+  monitor.on('error', () => {});
   let topLevel = 0;
   monitor.on('monitor', (_time, _args, source) => {
     if (source !== 'lua') topLevel++;

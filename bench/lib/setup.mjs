@@ -4,7 +4,8 @@
  * started as a system service: every peer runs in the foreground with its own config.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -51,6 +52,28 @@ export function ensureNodePeers() {
     }
   });
   if (missing.length > 0) run('npm', ['install', '--no-audit', '--no-fund']);
+}
+
+/** keyway's build output the bench runs: KEYWAY_BENCH_DIST (a snapshot, or a test build of a branch), else dist/. */
+export function distDir() {
+  return process.env.KEYWAY_BENCH_DIST ?? join(REPO, 'dist');
+}
+
+/**
+ * Copies the build output to bench/.dist-snapshot/ and points distDir() at the copy, so that a rebuild by someone
+ * else during a long run cannot mix two builds in one report. Returns `{ source, built, remove() }`.
+ */
+export function snapshotDist() {
+  const source = distDir();
+  const built = statSync(join(source, 'cli', 'main.js')).mtime.toISOString();
+  // Inside the repository, so that the copy still resolves node_modules.
+  const copy = join(REPO, 'bench', '.dist-snapshot', String(process.pid));
+  cpSync(source, copy, { recursive: true, filter: (f) => !f.endsWith('.map') && !f.endsWith('.d.ts') });
+  process.env.KEYWAY_BENCH_DIST = copy;
+  const remove = () => rmSync(copy, { recursive: true, force: true });
+  // Also when the run is interrupted (procs.killOnExit turns signals into process.exit).
+  process.once('exit', remove);
+  return { source, built, remove };
 }
 
 /** Builds keyway when `dist/` has no CLI. An existing build is used as it is (the report names its time). */

@@ -1,14 +1,13 @@
 /**
- * @module bench/peers/keyway: keyway itself, started through its CLI (`keyway serve --config F`) from `dist/`, in two
+ * @module bench/peers/keyway: keyway itself, started through its CLI (`keyway serve --config F`) from `dist/` (or the
+ * snapshot run.mjs takes of it), in two
  * configurations: minimal (round-robin, no stickiness, no metrics, one health probe at startup) and realistic
  * (p2c, signed sticky cookies, health probes every second, Prometheus metrics on).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PROXY_CPU, startPinned } from '../lib/procs.mjs';
-
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+import { distDir } from '../lib/setup.mjs';
 
 /** The keyway config for `variant` on `port` balancing `backends` (ports). */
 export function keywayConfig(variant, port, backends) {
@@ -39,7 +38,7 @@ function descriptor(variant, name, label) {
     start({ port, backends, dir, nodeArgs = [] }) {
       const file = join(dir, `${name}.json`);
       writeFileSync(file, JSON.stringify(keywayConfig(variant, port, backends), null, 2));
-      return startPinned(PROXY_CPU, process.execPath, [...nodeArgs, CLI, 'serve', '--config', file], {
+      return startPinned(PROXY_CPU, process.execPath, [...nodeArgs, join(distDir(), 'cli', 'main.js'), 'serve', '--config', file], {
         env: { NODE_ENV: 'production', KEYWAY_LOG_LEVEL: 'warn' },
         cwd: dir,
       });
