@@ -46,6 +46,21 @@ describe('Registry cache', () => {
     assert.deepEqual({ ...last }, { address: m1.address, memberId: 'member-1', reassigned: false, epoch: 1 });
   });
 
+  it("a registry's own claim stays cached: the binding event it publishes does not evict it", async () => {
+    await f.member('member-1');
+    await f.member('member-2');
+    const registry = await f.registry({ ...QUIET, strategy: 'round-robin' });
+    for (const id of ['own-1', 'own-2', 'own-3', 'own-4']) {
+      await changed([registry], id, () => registry.resolveDestination(id, { claimOnMiss: true }));
+      const delta = await commandsDuring(f.server, () => registry.resolveDestination(id, { claimOnMiss: true }));
+      assert.equal(delta.size, 0, `expected a cache hit after the claim, Redis ran ${[...delta.keys()].join(', ')}`);
+    }
+    // No extra resolutions consumed round-robin turns: the four claims alternate between the two members.
+    const owners = await Promise.all(['own-1', 'own-2', 'own-3', 'own-4'].map(async (id) => (await registry.resolveDestination(id))?.memberId));
+    assert.deepEqual(new Set(owners), new Set(['member-1', 'member-2']));
+    assert.notEqual(owners[0], owners[1]);
+  });
+
   it('serves the cached owner while Redis changes behind it without an event (TTL bounds it)', async () => {
     const m1 = await f.member('member-1');
     const registry = await f.registry({ ...QUIET, cache: { ttl: 60_000 } });
