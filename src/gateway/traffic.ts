@@ -49,6 +49,7 @@ export class Traffic implements ExchangeHandler {
   /** Header naming the pool that had no backend when its fallback serves (lower case). */
   readonly #fallbackHeader: string;
   readonly #fallbackToClient: boolean;
+  readonly #fallbackMarks = new Map<string, string[]>();
   readonly #metrics: GatewayMetrics | null;
   readonly #accessLog: AccessLog | null;
   readonly #http: HttpForwarder;
@@ -247,7 +248,11 @@ export class Traffic implements ExchangeHandler {
   /** Tells the backend (and, if configured, the client) that the fallback pool serves for `pool`. */
   #markFallback(req: IncomingMessage, ex: Exchange | null, pool: string): void {
     req.rawHeaders.push(this.#fallbackHeader, pool);
-    if (ex !== null && this.#fallbackToClient) ex.extraHeaders = [this.#fallbackHeader, pool];
+    if (ex === null || !this.#fallbackToClient) return;
+    // One shared, read-only pair per pool: the forwarder copies from it, never into it.
+    let mark = this.#fallbackMarks.get(pool);
+    if (mark === undefined) this.#fallbackMarks.set(pool, (mark = [this.#fallbackHeader, pool]));
+    ex.extraHeaders = mark;
   }
 
   /** Answers a request the gateway will not forward (400/413/503), counting it against no backend. */

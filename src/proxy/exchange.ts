@@ -32,7 +32,7 @@ export class Exchange {
   attemptStartedAt = 0;
   /** The body is being piped upstream (it can then no longer be replayed). */
   piping = false;
-  /** Response header pairs the gateway adds (`[name, value, ...]`), or null. */
+  /** Response header pairs the gateway adds (`[name, value, ...]`), or null. May be shared: read, never modify. */
   extraHeaders: string[] | null = null;
   /** Whatever the handler needs to know where the request was routed (the gateway keeps its pool here). */
   route: unknown = null;
