@@ -127,9 +127,7 @@ async function read(method: string, req: IncomingMessage, res: ServerResponse, r
 
 async function patchBackend(gw: Gateway, id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJsonObject(req);
-  const weight = body.weight;
-  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0) throw new BadRequestError('weight: must be an integer >= 0');
-  answer(res, gw.setWeight(id, weight), req);
+  answer(res, gw.setWeight(id, body.weight as number), req);
 }
 
 async function addBackend(gw: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {

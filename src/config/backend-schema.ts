@@ -13,11 +13,12 @@ import {
   isBackendId,
   method,
   nonEmpty,
-  nonNegativeInt,
+  durationMs,
   normalisedString,
   positiveInt,
   token,
   url,
+  weight,
 } from './field-schemas.js';
 import type { HealthCheckFn, SameSite } from './types.js';
 
@@ -25,13 +26,13 @@ const SAME_SITE: readonly SameSite[] = ['Strict', 'Lax', 'None'];
 
 export const healthSchema = z
   .strictObject({
-    interval: positiveInt().optional(),
-    intervalMs: positiveInt().optional(),
+    interval: durationMs().optional(),
+    intervalMs: durationMs().optional(),
     path: absolutePath().optional(),
     method: method().optional(),
     algorithm: algorithm().optional(),
-    timeout: positiveInt().optional(),
-    timeoutMs: positiveInt().optional(),
+    timeout: durationMs().optional(),
+    timeoutMs: durationMs().optional(),
     headers: headers().optional(),
     check: fn<HealthCheckFn>().optional(),
     rise: int(1, 'must be an integer >= 1').optional(),
@@ -57,12 +58,12 @@ const tolerated = Object.fromEntries(SMART_STICK_RUNTIME_FIELDS.map((k) => [k, z
 export const backendSchema = z.strictObject({
   id: z.custom<string | number>(isBackendId, { message: 'must be an integer or a non-empty string' }).optional(),
   url,
-  weight: nonNegativeInt().optional(),
+  weight: weight().optional(),
   owner: z.string().optional(),
   healthPath: absolutePath().optional(),
   healthMethod: method().optional(),
   healthAlgorithm: algorithm().optional(),
-  healthTimeout: positiveInt().optional(),
+  healthTimeout: durationMs().optional(),
   healthHeaders: headers().optional(),
   healthCheck: fn<HealthCheckFn>().optional(),
   ...tolerated,

@@ -46,13 +46,30 @@ export function parseUrl(raw: string): URL | undefined {
 /** Cross-field checks also run when sibling fields failed, so all problems surface in one pass. */
 export const ALWAYS = { when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null };
 
-export const int = (min: number, message: string, max = Number.MAX_SAFE_INTEGER) =>
-  z.number().refine((v) => Number.isInteger(v) && v >= min && v <= max, { message });
+/** An integer from `min` to `max`; `message` for anything else, or `overMessage` (if given) for one above `max`. */
+export const int = (min: number, message: string, max = Number.MAX_SAFE_INTEGER, overMessage?: string) =>
+  z.number().superRefine((v, ctx) => {
+    if (!Number.isInteger(v) || v < min) ctx.addIssue({ code: 'custom', message });
+    else if (v > max) ctx.addIssue({ code: 'custom', message: overMessage ?? message });
+  });
 export const positiveInt = () => int(1, 'must be a positive integer');
 export const nonNegativeInt = () => int(0, 'must be an integer >= 0');
+/** The longest delay a node timer keeps: a longer one fires at once (node warns and waits 1 ms). */
+export const MAX_TIMER_MS = 2_147_483_647;
+const TOO_LONG = `must be at most ${MAX_TIMER_MS} (ms; node timers cannot wait longer)`;
+/** A duration in ms that a timer will wait: >= 1 (or >= 0 with `min` 0) and at most MAX_TIMER_MS. */
+export const durationMs = (min: 0 | 1 = 1) => int(min, min === 0 ? 'must be an integer >= 0' : 'must be a positive integer', MAX_TIMER_MS, TOO_LONG);
+/** Most a backend's weight may be: far above any real ratio, small enough that sums of weights stay exact. */
+export const MAX_WEIGHT = 1_000_000;
+export const weight = () => int(0, 'must be an integer >= 0', MAX_WEIGHT, `must be at most ${MAX_WEIGHT}`);
 export const nonEmpty = () => z.string().min(1, { message: 'must be a non-empty string' });
 export const token = (what: string) => z.string().regex(TOKEN, { message: `must be a valid ${what}` });
-export const absolutePath = () => z.string().refine((p) => p.startsWith('/'), { message: 'must start with "/"' });
+/** A path a request line can carry: `/` then visible ASCII (no space, CR, LF or other control character). */
+export const absolutePath = () =>
+  z.string().superRefine((p, ctx) => {
+    if (!p.startsWith('/')) ctx.addIssue({ code: 'custom', message: 'must start with "/"' });
+    else if (!/^[\x21-\x7e]*$/.test(p)) ctx.addIssue({ code: 'custom', message: 'must not contain spaces, control characters or non-ASCII (percent-encode them)' });
+  });
 export const method = () => token('HTTP method').transform((m) => m.toUpperCase());
 export const algorithm = () => z.enum(['http', 'http-status']);
 
@@ -80,12 +97,20 @@ export function keysMatching(pattern: RegExp, message: string) {
   };
 }
 
-export const headers = () => z.record(z.string(), z.string()).superRefine(keysMatching(TOKEN, 'must be a valid header name'));
+/** RFC 9110 field-value: visible characters, spaces, tabs and obs-text; CR, LF and NUL would split the header. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+export const headers = () =>
+  z
+    .record(z.string(), z.string().regex(FIELD_VALUE, { message: 'must not contain CR, LF or other control characters' }))
+    .superRefine(keysMatching(TOKEN, 'must be a valid header name'));
 
 export const url = z.string().superRefine((raw, ctx) => {
   const parsed = parseUrl(raw);
   if (parsed === undefined) {
     ctx.addIssue({ code: 'custom', message: 'must be a valid URL' });
+  } else if (/[^\x21-\x7e\x80-\uffff]/.test(raw)) {
+    // The URL parser silently drops tabs and newlines (and trims spaces): refuse what it would have hidden.
+    ctx.addIssue({ code: 'custom', message: 'must not contain spaces or control characters' });
   } else if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     ctx.addIssue({ code: 'custom', message: `must be an http(s) URL, got ${JSON.stringify(raw)}` });
   }
@@ -102,3 +127,10 @@ export const strategy = z.custom<StrategyName | CustomStrategyFn>(
 );
 
 export const hashKey = normalisedString(normaliseHashKey, HASH_KEY_MESSAGE);
+
+/** A runtime weight (the admin API's) checked by the very rule the config file's `weight` follows: the problem, or null. */
+export function weightProblem(value: unknown): string | null {
+  if (typeof value !== 'number') return `must be an integer >= 0, got ${describeType(value)}`;
+  const result = weight().safeParse(value);
+  return result.success ? null : (result.error.issues[0]?.message ?? 'invalid');
+}

@@ -2,4 +2,5 @@
 export * from './types.js';
 export { validateConfig, type ConfigOverrides } from './validate.js';
 export { loadConfig, loadConfigFile } from './load.js';
-export { maskConfig, MASK } from './mask.js';
+export { maskConfig, maskUrlPassword, MASK } from './mask.js';
+export { weightProblem } from './field-schemas.js';

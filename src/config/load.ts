@@ -43,6 +43,10 @@ export async function loadConfig(file: string, overrides?: ConfigOverrides): Pro
   return validateConfig(await loadConfigFile(file), overrides);
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -74,13 +78,28 @@ async function importConfig(file: string): Promise<unknown> {
     throw new ConfigLoadError(`${file}: cannot load config module: ${errorText(err)}`, err);
   }
   // A plain copy of the namespace: it is an exotic object some consumers would not treat as a record.
-  const value = 'default' in mod ? mod.default : { ...mod };
-  if (typeof value !== 'function') return value;
+  let value: unknown;
   try {
-    return await (value as () => unknown)();
+    value = 'default' in mod ? mod.default : { ...mod };
   } catch (err) {
-    throw new ConfigLoadError(`${file}: config function failed: ${errorText(err)}`, err);
+    throw new ConfigLoadError(`${file}: cannot read its exports: ${errorText(err)}`, err);
   }
+  if (typeof value === 'function') {
+    try {
+      return await (value as () => unknown)();
+    } catch (err) {
+      throw new ConfigLoadError(`${file}: config function failed: ${errorText(err)}`, err);
+    }
+  }
+  // A promise exported as the config (`export default fetchConfig()`) is awaited; its rejection is a load error.
+  if (isThenable(value)) {
+    try {
+      return await value;
+    } catch (err) {
+      throw new ConfigLoadError(`${file}: config promise rejected: ${errorText(err)}`, err);
+    }
+  }
+  return value;
 }
 
 function parseJson(file: string, text: string): unknown {

@@ -89,7 +89,7 @@ function safeObject(value: object, path: readonly string[], seen: WeakSet<object
 function maskUrlAt(where: string, raw: string): string | undefined {
   if (where === 'alerts.webhooks.*.url') return maskWebhookUrl(raw);
   if (where === 'redis.url') return maskRedisUrl(raw);
-  if (BACKEND_URL.has(where)) return maskUrl(raw);
+  if (BACKEND_URL.has(where)) return maskUrlPassword(raw);
   return undefined;
 }
 
@@ -114,8 +114,11 @@ function maskWebhookUrl(raw: string): string {
   }
 }
 
-/** `http://user:pw@host/` -> `http://user:***@host/`; anything unparsable comes back unchanged. */
-function maskUrl(raw: string): string {
+/**
+ * `http://user:pw@host/` -> `http://user:***@host/`; anything unparsable comes back unchanged. Every place that
+ * shows a backend URL (status JSON, logs, `keyway check`) goes through this.
+ */
+export function maskUrlPassword(raw: string): string {
   try {
     const url = new URL(raw);
     if (url.password === '') return raw;

@@ -39,6 +39,8 @@ export function resolveConfig(input: ConfigInput): GatewayConfig {
     limits: {
       maxBodyBytes: input.limits?.maxBodyBytes,
       maxHeaderBytes: input.limits?.maxHeaderBytes ?? 16_384,
+      maxHeaderCount: input.limits?.maxHeaderCount ?? 100,
+      maxConnections: input.limits?.maxConnections,
       wsMaxBytes: input.limits?.wsMaxBytes,
     },
     metrics: resolveMetrics(input.metrics),

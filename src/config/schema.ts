@@ -8,7 +8,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { backendList, healthSchema, stickySchema } from './backend-schema.js';
-import { ALWAYS, hashKey, headers, int, nonEmpty, nonNegativeInt, positiveInt, strategy, url } from './field-schemas.js';
+import { ALWAYS, durationMs, hashKey, headers, int, nonEmpty, nonNegativeInt, positiveInt, strategy, url } from './field-schemas.js';
 import { isRecord } from './plain-data.js';
 import { bootHandshakeSchema, DEFAULT_POOL, fallbackSchema, pathPrefix, poolsSchema, redisSchema, routeSchema } from './topology-schema.js';
 
@@ -38,14 +38,14 @@ const adminSchema = z.strictObject({
 });
 
 const timeoutsSchema = z.strictObject({
-  connectMs: positiveInt().optional(),
-  responseMs: positiveInt().optional(),
-  upstreamIdleMs: positiveInt().optional(),
-  clientHeadersMs: positiveInt().optional(),
-  requestMs: nonNegativeInt().optional(),
-  clientIdleMs: positiveInt().optional(),
-  wsHandshakeMs: positiveInt().optional(),
-  wsIdleMs: nonNegativeInt().optional(),
+  connectMs: durationMs().optional(),
+  responseMs: durationMs().optional(),
+  upstreamIdleMs: durationMs().optional(),
+  clientHeadersMs: durationMs().optional(),
+  requestMs: durationMs(0).optional(),
+  clientIdleMs: durationMs().optional(),
+  wsHandshakeMs: durationMs().optional(),
+  wsIdleMs: durationMs(0).optional(),
 });
 
 const retriesSchema = z.union([
@@ -64,8 +64,8 @@ const outlierSchema = z.union([
     .strictObject({
       consecutiveFailures: positiveInt().optional(),
       on5xx: z.boolean().optional(),
-      baseEjectionMs: positiveInt().optional(),
-      maxEjectionMs: positiveInt().optional(),
+      baseEjectionMs: durationMs().optional(),
+      maxEjectionMs: durationMs().optional(),
       maxEjectionPercent: percent().optional(),
     })
     .superRefine((o, ctx) => {
@@ -77,7 +77,9 @@ const outlierSchema = z.union([
 
 const limitsSchema = z.strictObject({
   maxBodyBytes: nonNegativeInt().optional(),
-  maxHeaderBytes: int(1024, 'must be an integer >= 1024').optional(),
+  maxHeaderBytes: int(1024, 'must be an integer from 1024 to 1048576', 1_048_576).optional(),
+  maxHeaderCount: int(1, 'must be an integer from 1 to 10000', 10_000).optional(),
+  maxConnections: positiveInt().optional(),
   wsMaxBytes: positiveInt().optional(),
 });
 
@@ -88,7 +90,7 @@ const webhookSchema = z.strictObject({
 });
 
 const alertsSchema = z.strictObject({
-  holdMs: nonNegativeInt().optional(),
+  holdMs: durationMs(0).optional(),
   webhooks: z.array(webhookSchema).optional(),
   attempts: positiveInt().optional(),
 });
@@ -121,12 +123,12 @@ export const configSchema = z
     timeouts: timeoutsSchema.optional(),
     trustedProxies: z.array(ipAddress).optional(),
     preserveHost: z.boolean().optional(),
-    shutdownGraceMs: nonNegativeInt().optional(),
+    shutdownGraceMs: durationMs(0).optional(),
     retries: retriesSchema.optional(),
     outlier: outlierSchema.optional(),
     whenAllDown: z.enum(['reject', 'fail-open']).optional(),
-    slowStartMs: nonNegativeInt().optional(),
-    drainTimeoutMs: nonNegativeInt().optional(),
+    slowStartMs: durationMs(0).optional(),
+    drainTimeoutMs: durationMs(0).optional(),
     limits: limitsSchema.optional(),
     metrics: metricsSchema.optional(),
     accessLog: accessLogSchema.optional(),

@@ -14,7 +14,7 @@ import {
   int,
   keysMatching,
   nonEmpty,
-  nonNegativeInt,
+  durationMs,
   normalisedString,
   parseUrl,
   positiveInt,
@@ -124,7 +124,7 @@ const destinationSchema = z.strictObject({
   reassignOrphans: z.boolean().optional(),
   keyPrefix: nonEmpty().optional(),
   strategy: z.enum(DESTINATION_STRATEGIES).optional(),
-  cache: z.union([z.literal(false), z.strictObject({ ttlMs: nonNegativeInt().optional(), max: positiveInt().optional() })]).optional(),
+  cache: z.union([z.literal(false), z.strictObject({ ttlMs: durationMs(0).optional(), max: positiveInt().optional() })]).optional(),
 });
 
 const poolSchema = z
@@ -203,10 +203,10 @@ const redisObject = z
       .refine((p) => !/[{}]/.test(p), { message: 'must not contain "{" or "}" (keyway puts it inside a hash tag)' })
       .optional(),
     required: z.boolean().optional(),
-    connectTimeoutMs: positiveInt().optional(),
-    syncIntervalMs: positiveInt().optional(),
-    verdictTtlMs: positiveInt().optional(),
-    stateTtlMs: positiveInt().optional(),
+    connectTimeoutMs: durationMs().optional(),
+    syncIntervalMs: durationMs().optional(),
+    verdictTtlMs: durationMs().optional(),
+    stateTtlMs: durationMs().optional(),
     healthQuorum: int(1, 'must be an integer >= 1').optional(),
     replicaId: nonEmpty().optional(),
   })
@@ -233,8 +233,8 @@ export const bootHandshakeSchema = z.union([
     path: absolutePath()
       .refine((p) => !/[\s#]/.test(p), { message: 'must not contain spaces or "#"' })
       .optional(),
-    intervalMs: positiveInt().optional(),
-    timeoutMs: positiveInt().optional(),
+    intervalMs: durationMs().optional(),
+    timeoutMs: durationMs().optional(),
     expect: z.record(z.string(), nonEmpty()).optional(),
   }),
 ]);

@@ -144,8 +144,12 @@ export interface OutlierConfig {
 export interface LimitsConfig {
   /** Largest request body accepted, declared or streamed (bytes); larger -> 413. Undefined = no limit. */
   readonly maxBodyBytes: number | undefined;
-  /** Largest request head accepted (bytes); larger -> 431. Default 16384 (node's). */
+  /** Largest request head accepted (bytes); larger -> 431. Default 16384 (node's), at most 1 MiB. */
   readonly maxHeaderBytes: number;
+  /** Most header fields a request may carry; more -> 431. Default 100 (Envoy's), at most 10000. */
+  readonly maxHeaderCount: number;
+  /** Client connections open at once; past it new ones are closed at accept. Undefined = no limit. */
+  readonly maxConnections: number | undefined;
   /** Bytes a WebSocket may carry in both directions before it is closed. Undefined = no limit. */
   readonly wsMaxBytes: number | undefined;
 }

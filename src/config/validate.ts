@@ -5,7 +5,7 @@
  * routes, fallback loops, Redis and stickiness: `topology-checks.ts`) run on the resolved result.
  */
 import { ConfigError } from '../errors.js';
-import { deepFreeze, isRecord } from './plain-data.js';
+import { deepFreeze, isRecord, readInput } from './plain-data.js';
 import { resolveConfig } from './resolve-config.js';
 import { configSchema } from './schema.js';
 import { duplicateIdIssues, topologyIssues } from './topology-checks.js';
@@ -28,7 +28,11 @@ export interface ConfigOverrides {
  * config.backends[0].id; // '1'
  */
 export function validateConfig(input: unknown, overrides: ConfigOverrides = {}): GatewayConfig {
-  const merged = applyOverrides(input, overrides);
+  // A JS config may hold getters that throw, or data nested deep enough to overflow a recursive reader: both are
+  // reported by path like any other problem.
+  const read = readInput(input);
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  const merged = applyOverrides(read.value, overrides);
   const result = configSchema.safeParse(merged, { reportInput: true });
   const issues = result.success ? [] : result.error.issues.flatMap((issue) => toConfigIssues(issue, []));
   issues.push(...duplicateIdIssues(merged));

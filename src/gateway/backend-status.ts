@@ -1,8 +1,10 @@
 /** @module gateway/backend-status: the read-only snapshot of a backend that the gateway hands out. */
+import { maskUrlPassword } from '../config/index.js';
 import type { Upstream } from '../upstream/index.js';
 
 export interface BackendStatus {
   readonly id: string | number;
+  /** With any password in it masked (`user:***@`). */
   readonly url: string;
   /** The pool it belongs to. */
   readonly pool: string;
@@ -17,7 +19,7 @@ export interface BackendStatus {
 export function snapshot(u: Upstream): BackendStatus {
   return {
     id: u.rawId,
-    url: u.url,
+    url: maskUrlPassword(u.url),
     pool: u.poolName,
     healthy: u.healthy,
     weight: u.configuredWeight,

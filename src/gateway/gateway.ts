@@ -8,13 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AlertManager, createAlertChannels } from '../alerts/index.js';
-import type { BackendConfig, GatewayConfig, RedisConfig } from '../config/index.js';
+import { maskUrlPassword, weightProblem, type BackendConfig, type GatewayConfig, type RedisConfig } from '../config/index.js';
 import { BadRequestError, GatewayStateError, NoBackendError, NoRouteError } from '../errors.js';
 import type { BootWatcher } from '../handshake/index.js';
 import { AccessLog, GatewayMetrics, createLogger } from '../observe/index.js';
-import { sendError } from '../proxy/index.js';
+import { admissionError, isPath, responseOnSocket, type AdmissionLimits } from '../proxy/index.js';
 import { SharedView, type AdminFact, type BackendFact, type SharedViewStatus } from '../replication/index.js';
 import { Router } from '../routing/index.js';
 import { createGatewayStore, createRedisClient, type GatewayStore, type RedisClient } from '../store/index.js';
@@ -23,7 +24,7 @@ import { Upstream, type AdminState } from '../upstream/index.js';
 import { backendFromSpec, specOf } from './backend-spec.js';
 import { snapshot, type BackendStatus } from './backend-status.js';
 import type { GatewayEvents } from './events.js';
-import { createServer, isOriginForm, isPath, onClientError } from './http-server.js';
+import { createServer, onClientError, type ClientServer } from './http-server.js';
 import { diffBackends, type ReloadSummary } from './reload-diff.js';
 import type { ServicePool } from './service-pool.js';
 import { sharedViewOptions } from './shared-view-options.js';
@@ -53,7 +54,6 @@ export interface GatewayOptions {
 type State = 'new' | 'starting' | 'listening' | 'closing' | 'closed';
 
 const NO_BACKEND = new NoBackendError('no healthy backend available');
-const BAD_TARGET = new BadRequestError('bad request: the request target must be an absolute path');
 const HIDDEN = new NoRouteError('not found');
 
 export class Gateway extends EventEmitter<GatewayEvents> {
@@ -67,6 +67,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #boot: BootWatcher | null;
   readonly #traffic: Traffic;
   readonly #server: http.Server;
+  readonly #client: ClientServer;
+  readonly #admission: AdmissionLimits;
   readonly #admin: AdminHandler | null;
   readonly #adminPath: string;
   /** The boot handshake path, which clients may not reach (it tells boot ids and settings hashes); or null. */
@@ -110,7 +112,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const s of this.#topology.services) wirePoolEvents(s, { gateway: this, alerts: this.#alerts, metrics: this.#metrics, logger: this.#logger });
     this.#adminPath = config.admin.path;
     this.#bootPath = config.bootHandshake === false ? null : config.bootHandshake.path;
-    this.#server = createServer(config, (req, res) => this.#onRequest(req, res));
+    this.#admission = { maxHeaderCount: config.limits.maxHeaderCount, maxBodyBytes: config.limits.maxBodyBytes };
+    this.#client = createServer(config, (req, res) => this.#onRequest(req, res));
+    this.#server = this.#client.server;
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
     this.#server.on('clientError', onClientError);
     this.#admin = options.admin ? options.admin(this) : null;
@@ -218,8 +222,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return snapshot(u);
   }
 
-  /** Sets a backend's configured weight (integer >= 0). */
+  /**
+   * Sets a backend's configured weight, checked by the config file's rule (an integer from 0 to 1,000,000).
+   *
+   * @throws {BadRequestError} for any other value.
+   */
   setWeight(id: string, weight: number): BackendStatus | null {
+    const problem = weightProblem(weight);
+    if (problem !== null) throw new BadRequestError(`weight: ${problem}`);
     const u = this.#topology.upstream(id);
     if (u === undefined) return null;
     this.#setWeight(u, weight);
@@ -308,7 +318,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     void service.checker.track(u);
     if (this.#boot !== null && (this.#state === 'starting' || this.#state === 'listening')) void this.#boot.track(u, u.poolName);
     this.#config = { ...this.#config, backends: [...this.#config.backends, backend] };
-    this.#logger.info({ backend: backend.id, url: backend.url, pool: backend.pool }, 'backend added');
+    this.#logger.info({ backend: backend.id, url: maskUrlPassword(backend.url), pool: backend.pool }, 'backend added');
     return u;
   }
 
@@ -331,7 +341,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   #applyAdmin(id: string, fact: AdminFact): void {
     const u = this.#topology.upstream(id);
     if (u === undefined) return;
-    if (fact.weight !== undefined && fact.weight !== u.configuredWeight) this.#setWeight(u, fact.weight);
+    // Another replica's weight passed the same check there; one that does not (a hand-edited key) is ignored.
+    if (fact.weight !== undefined && fact.weight !== u.configuredWeight && weightProblem(fact.weight) === null) this.#setWeight(u, fact.weight);
     if (fact.state !== undefined && fact.state !== u.adminState) this.#setState(u, fact.state);
   }
 
@@ -390,6 +401,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.#server.closeAllConnections();
       await closed;
     }
+    this.#client.close();
     this.#traffic.close();
     await this.#topology.close();
     this.#redisClient?.disconnect();
@@ -411,31 +423,31 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '';
-    if (!isOriginForm(url)) {
-      sendError(res, BAD_TARGET, true);
-      return;
-    }
-    if (this.#isAdmin(url)) {
-      if (this.#admin) this.#admin(req, res);
-      else sendError(res, NO_BACKEND, false);
-      return;
-    }
-    if (this.#bootPath !== null && isPath(url, this.#bootPath)) {
-      sendError(res, HIDDEN, false);
-      req.resume();
-      return;
-    }
-    this.#traffic.handleRequest(req, res);
+    this.#admit(req, res, null, null);
   }
 
+  /** node hands an upgrade over as a bare socket; it gets a response bound to it and then the very same path. */
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (!isOriginForm(req.url ?? '')) {
-      socket.on('error', () => socket.destroy());
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    this.#client.forget(socket as Socket);
+    this.#admit(req, responseOnSocket(req, socket), socket, head);
+  }
+
+  /**
+   * The one path for requests and upgrades: admission, the admin path, hidden paths, then traffic. Only an
+   * upgrade to WebSocket becomes a tunnel; any other Upgrade token is served as the plain request it also is.
+   */
+  #admit(req: IncomingMessage, res: ServerResponse, socket: Duplex | null, head: Buffer | null): void {
+    const refused = admissionError(req, this.#admission, socket !== null);
+    if (refused !== null) return this.#traffic.refuse(req, res, refused);
+    const url = req.url as string;
+    if (this.#isAdmin(url)) {
+      if (this.#admin) this.#admin(req, res);
+      else this.#traffic.refuse(req, res, NO_BACKEND);
       return;
     }
-    this.#traffic.handleUpgrade(req, socket, head);
+    if (this.#bootPath !== null && isPath(url, this.#bootPath)) return this.#traffic.refuse(req, res, HIDDEN);
+    if (socket !== null && isWebSocket(req)) this.#traffic.handleUpgrade(req, res, socket, head as Buffer);
+    else this.#traffic.handleRequest(req, res);
   }
 
   #isAdmin(url: string): boolean {
@@ -468,6 +480,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
     return randomBytes(32).toString('base64url');
   }
+}
+
+/** An upgrade to WebSocket (the token is case-insensitive; a list such as `websocket, foo` is not one). */
+function isWebSocket(req: IncomingMessage): boolean {
+  const u = req.headers.upgrade;
+  return u !== undefined && u.length === 9 && u.toLowerCase() === 'websocket';
 }
 
 function metricsView(u: Upstream) {

@@ -1,30 +1,33 @@
 /**
- * @module gateway/http-server: the client-facing node:http server: its timeouts and limits, what llhttp lets through
- * but the gateway refuses, answers to malformed HTTP, and the request-target checks the gateway makes first.
+ * @module gateway/http-server: the client-facing node:http server: its timeouts and limits, the deadline every
+ * client socket lives under, and the answer to HTTP that llhttp cannot parse.
  */
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { GatewayConfig } from '../config/index.js';
-import { framingError, sendError } from '../proxy/index.js';
 
-/** Whether `url` is `prefix` or below it (`prefix/...`, `prefix?...`). */
-export function isPath(url: string, prefix: string): boolean {
-  if (!url.startsWith(prefix)) return false;
-  const next = url.charCodeAt(prefix.length);
-  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
-}
+/** When the socket was first seen waiting for a request head (ms since the epoch); 0 while a request is served. */
+const kWaitingSince = Symbol('keyway.waitingSince');
+/** Whether the socket has carried a request already (then the wait includes the keep-alive idle time). */
+const kServed = Symbol('keyway.served');
 
-/** `/path`, not absolute-form (`http://host/`), authority-like `//host` or `*`: only these are forwarded. */
-export function isOriginForm(url: string): boolean {
-  return url.charCodeAt(0) === 47 /* / */ && url.charCodeAt(1) !== 47;
+type TrackedSocket = Socket & { [kWaitingSince]: number; [kServed]: boolean; _httpMessage?: ServerResponse | null };
+
+/** The listening server with its deadlines; `forget` hands a socket over (an upgrade), `close` stops the sweep. */
+export interface ClientServer {
+  readonly server: http.Server;
+  /** The socket is no longer HTTP (upgraded): its deadline is the tunnel's business now. */
+  forget(socket: Socket): void;
+  close(): void;
 }
 
 /** The listening server, with the client-side timeouts and limits from the config. */
-export function createServer(config: GatewayConfig, onRequest: (req: IncomingMessage, res: ServerResponse) => void): http.Server {
+export function createServer(config: GatewayConfig, onRequest: (req: IncomingMessage, res: ServerResponse) => void): ClientServer {
   const t = config.timeouts;
   // node refuses a headers timeout longer than the request timeout.
   const headersTimeout = t.requestMs > 0 ? Math.min(t.clientHeadersMs, t.requestMs) : t.clientHeadersMs;
+  const sweepMs = Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2)));
   const server = http.createServer(
     {
       headersTimeout,
@@ -32,17 +35,48 @@ export function createServer(config: GatewayConfig, onRequest: (req: IncomingMes
       keepAliveTimeout: t.clientIdleMs,
       maxHeaderSize: config.limits.maxHeaderBytes,
       // How often node looks for connections past those timeouts; its default (30 s) lets slowloris linger.
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
+      connectionsCheckingInterval: sweepMs,
     },
     (req, res) => {
-      // What llhttp lets through but must never reach a backend (duplicate Host, odd transfer codings).
-      const refused = framingError(req);
-      if (refused === null) return onRequest(req, res);
-      sendError(res, refused, true);
-      req.resume();
+      (req.socket as TrackedSocket)[kWaitingSince] = 0;
+      onRequest(req, res);
     },
   );
-  return server;
+  // node's default (2,000) silently drops the fields past it from `req.headers` while llhttp still acts on them
+  // (a hidden Content-Length frames a body the gateway never sees). All are parsed (maxHeaderBytes bounds them)
+  // and admission answers 431 past `limits.maxHeaderCount`.
+  server.maxHeadersCount = 0;
+  if (config.limits.maxConnections !== undefined) server.maxConnections = config.limits.maxConnections;
+  const sockets = new Set<TrackedSocket>();
+  server.on('connection', (socket: TrackedSocket) => {
+    socket[kWaitingSince] = Date.now();
+    socket[kServed] = false;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const firstMs = headersTimeout;
+  const betweenMs = t.clientIdleMs + headersTimeout;
+  // node's headersTimeout runs only once a request line has started, and its keep-alive timeout restarts on every
+  // byte, so a socket that sends nothing, or a CRLF now and then, would be held for ever. One sweep gives each a
+  // deadline from accept (or the end of its last answer) to a complete request head.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const s of sockets) {
+      if (s._httpMessage != null) continue; // an answer is in progress: the request and upstream deadlines apply
+      const since = s[kWaitingSince];
+      if (since === 0) {
+        s[kWaitingSince] = now;
+        s[kServed] = true;
+      } else if (now - since > (s[kServed] ? betweenMs : firstMs)) {
+        s.destroy();
+      }
+    }
+  }, sweepMs).unref();
+  return {
+    server,
+    forget: (socket) => void sockets.delete(socket as TrackedSocket),
+    close: () => clearInterval(sweep),
+  };
 }
 
 /** Malformed HTTP from a client: answer 400 (431 for oversized headers, 408 for a timeout) and close; never crash. */

@@ -15,7 +15,6 @@ import {
   RetryBudget,
   WebSocketForwarder,
   sendError,
-  writeRawError,
   type ExchangeHandler,
 } from '../proxy/index.js';
 import { stripPathPrefix, type Router } from '../routing/index.js';
@@ -26,8 +25,6 @@ import type { ServicePool } from './service-pool.js';
 import type { Topology } from './topology.js';
 
 const NO_BACKEND = new NoBackendError('no healthy backend available');
-const BAD_TARGET = new BadRequestError('bad request: the request target must be an absolute path');
-const TOO_LARGE = new BadRequestError('payload too large', 413);
 const NO_ROUTE = new NoRouteError();
 const NO_DESTINATION_ID = new BadRequestError('bad request: the request names no destination');
 const UNKNOWN_DESTINATION = new NoRouteError('unknown destination');
@@ -56,8 +53,9 @@ export class Traffic implements ExchangeHandler {
   readonly #ws: WebSocketForwarder;
   readonly #budget: RetryBudget | null;
   readonly #on5xx: boolean;
-  readonly #maxBody: number | undefined;
   readonly #pick: Pick = { upstream: null, setCookie: undefined };
+  /** The pool the last `#target` call chose from (the route's own or its fallback). */
+  #served: ServicePool | null = null;
   /** Requests and tunnels in flight, for graceful shutdown. */
   inflight = 0;
   /** Set by the gateway when it starts shutting down. */
@@ -75,7 +73,6 @@ export class Traffic implements ExchangeHandler {
     this.#accessLog = parts.accessLog;
     this.#budget = c.retries.enabled ? new RetryBudget(c.retries.budgetPercent, c.retries.minPerSecond) : null;
     this.#on5xx = c.outlier !== false && c.outlier.on5xx;
-    this.#maxBody = c.limits.maxBodyBytes;
     const headerOptions = { trustedProxies: new Set(c.trustedProxies), preserveHost: c.preserveHost };
     this.#http = new HttpForwarder(
       {
@@ -97,26 +94,18 @@ export class Traffic implements ExchangeHandler {
     });
   }
 
+  /** A request that passed admission (plain, or an upgrade to something other than WebSocket on a bound response). */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#maxBody !== undefined) {
-      const declared = req.headers['content-length'];
-      if (declared !== undefined && Number(declared) > this.#maxBody) return this.#refuse(req, res, TOO_LARGE);
-    }
     const service = this.#route(req, false);
-    if (service === null) return this.#refuse(req, res, NO_ROUTE);
+    if (service === null) return this.refuse(req, res, NO_ROUTE);
     if (service.destination !== null) {
       void this.#viaDestination(req, res, service);
       return;
     }
-    let served = service;
-    let pick = service.picker.pick(req, this.#pick, null);
-    if (pick.upstream === null && service.fallback !== null) {
-      served = service.fallback;
-      pick = served.picker.pick(req, this.#pick, null);
-    }
-    const upstream = pick.upstream;
-    if (upstream === null) return this.#refuse(req, res, NO_BACKEND);
-    const ex = new Exchange(req, res, upstream, pick.setCookie, this.closing, performance.now());
+    const upstream = this.#target(req, service);
+    if (upstream === null) return this.refuse(req, res, NO_BACKEND);
+    const served = this.#served as ServicePool;
+    const ex = new Exchange(req, res, upstream, this.#pick.setCookie, this.closing, performance.now());
     ex.route = served;
     if (served !== service) this.#markFallback(req, ex, service.name);
     this.#budget?.deposit();
@@ -124,45 +113,49 @@ export class Traffic implements ExchangeHandler {
     this.#http.start(ex);
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.closing || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      socket.on('error', () => socket.destroy());
-      writeRawError(socket, this.closing ? NO_BACKEND : BAD_TARGET);
-      return;
-    }
+  /** A WebSocket upgrade that passed admission; `res` is bound to `socket` and answers every refusal. */
+  handleUpgrade(req: IncomingMessage, res: ServerResponse, socket: Duplex, head: Buffer): void {
+    if (this.closing) return this.refuse(req, res, NO_BACKEND);
     const service = this.#route(req, true);
-    if (service === null) {
-      socket.on('error', () => socket.destroy());
-      writeRawError(socket, NO_ROUTE);
-      return;
-    }
+    if (service === null) return this.refuse(req, res, NO_ROUTE);
     if (service.destination !== null) {
-      void this.#upgradeViaDestination(req, socket, head, service);
+      void this.#upgradeViaDestination(req, res, socket, head, service);
       return;
     }
-    let pick = service.picker.pick(req, this.#pick, null);
-    if (pick.upstream === null && service.fallback !== null) {
-      pick = service.fallback.picker.pick(req, this.#pick, null);
-      if (pick.upstream !== null) this.#markFallback(req, null, service.name);
-    }
-    if (pick.upstream === null) {
-      socket.on('error', () => socket.destroy());
-      writeRawError(socket, NO_BACKEND);
-      return;
-    }
-    this.#tunnel(req, socket, head, pick.upstream, pick.setCookie);
+    const upstream = this.#target(req, service);
+    if (upstream === null) return this.refuse(req, res, NO_BACKEND);
+    const served = this.#served as ServicePool;
+    if (served !== service) this.#markFallback(req, null, service.name);
+    this.#tunnel(req, res, socket, head, served, upstream, this.#pick.setCookie);
   }
 
-  #tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream, setCookie: string | undefined): void {
+  /**
+   * The one choice of a backend for requests and upgrades alike: the pool's picker (stickiness, strategy), else its
+   * fallback pool's. The pool that serves is left in `#served` and the cookie to set in `#pick`, so the hot path
+   * allocates nothing here.
+   */
+  #target(req: IncomingMessage, service: ServicePool): Upstream | null {
+    this.#served = service;
+    let pick = service.picker.pick(req, this.#pick, null);
+    if (pick.upstream === null && service.fallback !== null) {
+      this.#served = service.fallback;
+      pick = service.fallback.picker.pick(req, this.#pick, null);
+    }
+    return pick.upstream;
+  }
+
+  #tunnel(req: IncomingMessage, res: ServerResponse, socket: Duplex, head: Buffer, service: ServicePool, upstream: Upstream, setCookie: string | undefined): void {
     this.#begin(upstream);
     const metrics = this.#metrics;
     let opened = false;
-    this.#ws.forward(req, socket, head, upstream, setCookie, {
+    this.#ws.forward(req, res, socket, head, upstream, setCookie, {
       onOpen: () => {
         opened = true;
         upstream.websockets++;
+        service.pool.recordResult(upstream, true);
         metrics?.websocketOpened(upstream.id);
       },
+      onFailed: () => service.pool.recordResult(upstream, false),
       onEnd: () => {
         if (opened) upstream.websockets--;
         this.#end(upstream);
@@ -174,9 +167,9 @@ export class Traffic implements ExchangeHandler {
   async #viaDestination(req: IncomingMessage, res: ServerResponse, service: ServicePool): Promise<void> {
     const d = service.destination as DestinationRouting;
     const id = d.idOf(req);
-    if (id === null) return this.#refuse(req, res, NO_DESTINATION_ID);
+    if (id === null) return this.refuse(req, res, NO_DESTINATION_ID);
     const target = await this.#resolve(d, id);
-    if (!(target instanceof Upstream)) return this.#refuse(req, res, target);
+    if (!(target instanceof Upstream)) return this.refuse(req, res, target);
     if (res.destroyed) return;
     const ex = new Exchange(req, res, target, undefined, this.closing, performance.now());
     ex.route = service;
@@ -186,16 +179,13 @@ export class Traffic implements ExchangeHandler {
     this.#http.start(ex);
   }
 
-  async #upgradeViaDestination(req: IncomingMessage, socket: Duplex, head: Buffer, service: ServicePool): Promise<void> {
+  async #upgradeViaDestination(req: IncomingMessage, res: ServerResponse, socket: Duplex, head: Buffer, service: ServicePool): Promise<void> {
     const d = service.destination as DestinationRouting;
     const id = d.idOf(req);
     const target = id === null ? NO_DESTINATION_ID : await this.#resolve(d, id);
-    if (target instanceof Upstream) {
-      if (!socket.destroyed) this.#tunnel(req, socket, head, target, undefined);
-      return;
-    }
-    socket.on('error', () => socket.destroy());
-    writeRawError(socket, target);
+    if (socket.destroyed) return;
+    if (target instanceof Upstream) this.#tunnel(req, res, socket, head, service, target, undefined);
+    else this.refuse(req, res, target);
   }
 
   /** The owner's upstream, or the error to answer with. Never rejects. */
@@ -255,8 +245,8 @@ export class Traffic implements ExchangeHandler {
     ex.extraHeaders = mark;
   }
 
-  /** Answers a request the gateway will not forward (400/413/503), counting it against no backend. */
-  #refuse(req: IncomingMessage, res: ServerResponse, err: KeywayError): void {
+  /** Answers a request the gateway will not forward (4xx, 503), counting and logging it against no backend. */
+  refuse(req: IncomingMessage, res: ServerResponse, err: KeywayError): void {
     sendError(res, err, !req.complete || this.closing);
     req.resume();
     const status = err.statusCode ?? 500;

@@ -2,6 +2,7 @@
  * @module handshake/compare: which settings of a backend differ from the topology's reference, and the
  * sentence an operator reads about it. Pure: no I/O, no state.
  */
+import { maskUrlPassword } from '../config/index.js';
 
 /** One setting that differs: `changed` hash, `missing` on the backend, or `extra` on the backend. */
 export interface SettingDifference {
@@ -57,7 +58,7 @@ export function describeMismatch(
   source: string,
 ): string {
   const names = differences.map((d) => (d.kind === 'changed' ? printable(d.name) : `${printable(d.name)} (${d.kind})`));
-  return `backend "${backend.id}" (${backend.url}) differs from the topology on settings: ${names.join(', ')} (reference: ${source})`;
+  return `backend "${backend.id}" (${maskUrlPassword(backend.url)}) differs from the topology on settings: ${names.join(', ')} (reference: ${source})`;
 }
 
 /** Names come from the backend: one with control characters or commas is quoted, so a log line stays one line. */

@@ -3,8 +3,6 @@
  * are fixed per error class, so internal URLs and socket errors never reach the client.
  */
 import type { ServerResponse } from 'node:http';
-import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { KeywayError } from '../errors.js';
 
 /** Answers `err` as JSON, or cuts the response when it has already started (never presents it as whole). */
@@ -24,15 +22,4 @@ export function sendError(res: ServerResponse, err: KeywayError, closeConnection
   if (closeConnection) headers.connection = 'close';
   res.writeHead(err.statusCode ?? 500, headers);
   res.end(body);
-}
-
-/** The same answer written on a raw socket, for a failed WebSocket upgrade; then the socket is closed. */
-export function writeRawError(socket: Duplex, err: KeywayError): void {
-  if (socket.destroyed) return;
-  const status = err.statusCode ?? 500;
-  const body = JSON.stringify({ error: err.message, code: err.code });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import { BadRequestError, UpstreamError, UpstreamTimeoutError } from '../errors.js';
 import type { Upstream } from '../upstream/index.js';
 import { sendError } from './error-response.js';
@@ -28,6 +29,11 @@ export interface ForwarderOptions extends RequestHeaderOptions, Deadlines {
 const UPSTREAM_ERROR = new UpstreamError('bad gateway: the backend failed to answer');
 const TIMEOUT_ERROR = new UpstreamTimeoutError('gateway timeout: the backend did not answer in time');
 const TOO_LARGE = new BadRequestError('payload too large', 413);
+const UNFORWARDABLE = new BadRequestError('bad request: the request cannot be forwarded');
+/** A backend's answer node will not write (a status outside 100-999, a header it refuses). */
+const BAD_ANSWER = new UpstreamError('bad gateway: the backend sent an answer that cannot be relayed');
+
+const UNASKED_UPGRADE = new Error('the backend switched protocols unasked');
 
 /** Raised on the upstream request when the streamed body passes `maxBodyBytes`. */
 class BodyTooLarge extends Error {}
@@ -63,7 +69,14 @@ export class HttpForwarder {
     ex.attempts++;
     ex.attemptStartedAt = performance.now();
     const headers = buildRequestHeaders(req, this.#options, hostOf(upstream), false);
-    const proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, this.#agents, this.#options);
+    let proxyReq: http.ClientRequest;
+    try {
+      proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, this.#agents, this.#options);
+    } catch {
+      // node validates what it writes; whatever in the request it refuses is the client's to fix, never a crash.
+      sendError(ex.res, UNFORWARDABLE, true);
+      return;
+    }
     ex.proxyReq = proxyReq;
     let connected = false;
     proxyReq.once('socket', (socket) => {
@@ -77,7 +90,7 @@ export class HttpForwarder {
         });
       }
     });
-    proxyReq.on('error', (err) => {
+    const fail = (err: Error): void => {
       if (ex.proxyReq !== proxyReq || ex.res.headersSent || ex.res.destroyed) {
         if (ex.proxyReq === proxyReq && !ex.res.writableFinished) ex.res.destroy();
         return;
@@ -92,6 +105,13 @@ export class HttpForwarder {
       if (retryable) this.#unpipe(ex, proxyReq);
       if (this.#handler.onAttemptFailed(ex, err, retryable)) return;
       sendError(ex.res, err instanceof DeadlineExceeded ? TIMEOUT_ERROR : UPSTREAM_ERROR, !req.complete);
+    };
+    proxyReq.on('error', fail);
+    // A 101 to a request that asked for no upgrade: node would cut the socket and report nothing, leaving the
+    // client waiting. It is a failed attempt like any other.
+    proxyReq.on('upgrade', (_res, socket: Duplex) => {
+      socket.destroy();
+      fail(UNASKED_UPGRADE);
     });
     proxyReq.on('response', (proxyRes) => {
       ex.upstreamSeconds = (performance.now() - ex.attemptStartedAt) / 1000;
@@ -132,23 +152,50 @@ export class HttpForwarder {
 
 function relayResponse(proxyRes: IncomingMessage, ex: Exchange): void {
   const res: ServerResponse = ex.res;
-  const headers = filterResponseHeaders(proxyRes.rawHeaders, proxyRes.headers.connection);
+  const status = proxyRes.statusCode ?? 502;
+  const headers = filterResponseHeaders(proxyRes.rawHeaders, proxyRes.headers.connection, false, mayCarryTrailers(proxyRes, ex.req, status));
   if (ex.setCookie !== undefined) headers.push('set-cookie', ex.setCookie);
   if (ex.extraHeaders !== null) for (const h of ex.extraHeaders) headers.push(h);
   if (ex.closeConnection) headers.push('connection', 'close');
-  res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, headers);
+  try {
+    res.writeHead(status, proxyRes.statusMessage, headers);
+  } catch {
+    // Nothing was written: the client gets a 502 of the gateway's own instead of a process that exits.
+    proxyRes.destroy();
+    res.statusMessage = '';
+    sendError(res, BAD_ANSWER, !ex.req.complete);
+    return;
+  }
   proxyRes.on('data', (chunk: Buffer) => {
     ex.responseBytes += chunk.length;
   });
   proxyRes.pipe(res, { end: false });
   proxyRes.once('end', () => {
-    if (proxyRes.rawTrailers.length > 0) res.addTrailers(pairs(proxyRes.rawTrailers));
+    if (proxyRes.rawTrailers.length > 0) {
+      try {
+        res.addTrailers(pairs(proxyRes.rawTrailers));
+      } catch {
+        // A trailer node refuses to write is dropped; the body already went out whole.
+      }
+    }
     res.end();
   });
   proxyRes.once('close', () => {
     // A backend that stops mid-body must not look like a complete response to the client.
     if (!proxyRes.complete) res.destroy();
   });
+}
+
+/** Whether the answer to the client will be chunked, the only framing that can carry trailers. */
+function mayCarryTrailers(proxyRes: IncomingMessage, req: IncomingMessage, status: number): boolean {
+  return (
+    proxyRes.headers['content-length'] === undefined &&
+    status >= 200 &&
+    status !== 204 &&
+    status !== 304 &&
+    req.method !== 'HEAD' &&
+    req.httpVersionMinor === 1
+  );
 }
 
 /** `host:port` of the backend, for when the client's Host is not kept. */

@@ -1,11 +1,11 @@
 /** @module proxy: HTTP and WebSocket forwarding, header rewriting, and error answers. */
 export { HttpForwarder, hostOf, type ForwarderOptions } from './http-forwarder.js';
-export { WebSocketForwarder, type WebSocketOptions, type TunnelHooks } from './websocket-forwarder.js';
+export { WebSocketForwarder, responseOnSocket, type WebSocketOptions, type TunnelHooks } from './websocket-forwarder.js';
 export { Exchange, type ExchangeHandler } from './exchange.js';
 export { RetryBudget } from './retry-budget.js';
 export { mayRetry, isIdempotent, type AttemptFacts } from './retry-policy.js';
-export { sendError, writeRawError } from './error-response.js';
-export { framingError } from './request-framing.js';
+export { sendError } from './error-response.js';
+export { admissionError, isHostValue, isOriginForm, isPath, type AdmissionLimits } from './admission.js';
 export { buildRequestHeaders, type RequestHeaderOptions } from './request-headers.js';
 export { filterResponseHeaders } from './response-headers.js';
 export { isHopByHop, connectionTokens } from './hop-by-hop.js';

@@ -1,6 +1,7 @@
 /**
  * @module proxy/request-headers: the header list sent upstream. Keeps the client's order, case and repeated
- * fields (node:http takes a flat raw list), strips hop-by-hop fields and sets X-Forwarded-*.
+ * fields (node:http takes a flat raw list), strips hop-by-hop fields, sets X-Forwarded-*, and writes the body's
+ * framing itself: the backend never sees a framing header the gateway did not verify and re-emit.
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -13,9 +14,47 @@ export interface RequestHeaderOptions {
   readonly preserveHost: boolean;
 }
 
+/** What a request header is to the gateway; anything absent from the map is passed on as it is. */
+const enum Role {
+  Host = 1,
+  ForwardedFor,
+  ForwardedProto,
+  ForwardedHost,
+  /** Claims about the client's address from other proxies' conventions: kept only from a trusted peer. */
+  ClientAddress,
+  /** Framing: re-emitted from what llhttp parsed, never copied. */
+  Framing,
+  /** Request trailers are not forwarded, so announcing them would be a lie (and node throws on it). */
+  Trailer,
+}
+
+const ROLES: ReadonlyMap<string, Role> = new Map<string, Role>([
+  ['host', Role.Host],
+  ['x-forwarded-for', Role.ForwardedFor],
+  ['x-forwarded-proto', Role.ForwardedProto],
+  ['x-forwarded-host', Role.ForwardedHost],
+  ['forwarded', Role.ClientAddress],
+  ['x-real-ip', Role.ClientAddress],
+  ['x-client-ip', Role.ClientAddress],
+  ['true-client-ip', Role.ClientAddress],
+  ['x-forwarded-port', Role.ClientAddress],
+  ['x-forwarded-server', Role.ClientAddress],
+  ['x-cluster-client-ip', Role.ClientAddress],
+  ['x-original-forwarded-for', Role.ClientAddress],
+  ['cf-connecting-ip', Role.ClientAddress],
+  ['fastly-client-ip', Role.ClientAddress],
+  ['content-length', Role.Framing],
+  ['transfer-encoding', Role.Framing],
+  ['trailer', Role.Trailer],
+]);
+
+/** Methods for which node's client sends no body framing by default; a body-less request of any other gets `content-length: 0`. */
+const NO_DEFAULT_BODY = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+
 /**
  * Builds the flat `[name, value, ...]` list for the upstream request. `backendHost` replaces Host when
- * `preserveHost` is off; `upgrade` keeps `Upgrade` and sends `Connection: upgrade` for a WebSocket.
+ * `preserveHost` is off; `upgrade` keeps `Upgrade` and sends `Connection: upgrade` for a WebSocket. The request
+ * must have passed admission (at most one Host; Transfer-Encoding, if any, is exactly `chunked`).
  */
 export function buildRequestHeaders(
   req: IncomingMessage,
@@ -36,20 +75,14 @@ export function buildRequestHeaders(
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     const lower = name.toLowerCase();
-    if (lower === 'host') {
-      host ??= value;
-      continue;
-    }
-    if (lower === 'x-forwarded-for') {
-      if (trusted) xff = xff === undefined ? value : `${xff}, ${value}`;
-      continue;
-    }
-    if (lower === 'x-forwarded-proto') {
-      if (trusted) xfProto ??= value;
-      continue;
-    }
-    if (lower === 'x-forwarded-host') {
-      if (trusted) xfHost ??= value;
+    const role = ROLES.get(lower);
+    if (role !== undefined) {
+      if (role === Role.Host) host ??= value;
+      else if (!trusted || role >= Role.Framing) continue;
+      else if (role === Role.ForwardedFor) xff = xff === undefined ? value : `${xff}, ${value}`;
+      else if (role === Role.ForwardedProto) xfProto ??= value;
+      else if (role === Role.ForwardedHost) xfHost ??= value;
+      else out.push(name, value);
       continue;
     }
     if (isHopByHop(lower)) {
@@ -62,8 +95,22 @@ export function buildRequestHeaders(
   const sentHost = options.preserveHost && host !== undefined ? host : backendHost;
   out.push('host', sentHost);
   if (upgrade) out.push('connection', 'upgrade');
+  else pushFraming(req, out);
   out.push('x-forwarded-for', xff === undefined ? peer : `${xff}, ${peer}`);
   out.push('x-forwarded-proto', xfProto ?? ((req.socket as TLSSocket).encrypted ? 'https' : 'http'));
   out.push('x-forwarded-host', xfHost ?? host ?? '');
   return out;
 }
+
+/**
+ * The body's framing as the gateway parsed it: chunked (node re-chunks what it writes), the Content-Length
+ * llhttp enforced, or none. Without this, node's client writes the body of a GET or DELETE with no framing at all,
+ * and the backend parses it as a second request.
+ */
+function pushFraming(req: IncomingMessage, out: string[]): void {
+  const h = req.headers;
+  if (h['transfer-encoding'] !== undefined) out.push('transfer-encoding', 'chunked');
+  else if (h['content-length'] !== undefined) out.push('content-length', h['content-length']);
+  else if (!NO_DEFAULT_BODY.has(req.method ?? 'GET')) out.push('content-length', '0');
+}
+

@@ -3,9 +3,10 @@ import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 
 /**
  * Filters a flat raw header list. With `keepUpgrade` (a 101 answer) `Connection` and `Upgrade` stay, since
- * the client needs them to complete the WebSocket handshake.
+ * the client needs them to complete the WebSocket handshake. `Trailer` stays only with `keepTrailer`: trailers can
+ * be relayed only on a chunked answer, and announcing them on any other is refused by node (it throws).
  */
-export function filterResponseHeaders(raw: readonly string[], connection: string | undefined, keepUpgrade = false): string[] {
+export function filterResponseHeaders(raw: readonly string[], connection: string | undefined, keepUpgrade = false, keepTrailer = false): string[] {
   const listed = keepUpgrade ? null : connectionTokens(connection);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
@@ -17,6 +18,7 @@ export function filterResponseHeaders(raw: readonly string[], connection: string
     }
     if (isHopByHop(lower)) continue;
     if (listed !== null && listed.has(lower)) continue;
+    if (!keepTrailer && lower === 'trailer') continue;
     out.push(name, raw[i + 1] as string);
   }
   return out;

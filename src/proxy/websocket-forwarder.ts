@@ -2,21 +2,23 @@
  * @module proxy/websocket-forwarder: tunnels a WebSocket upgrade to a backend. Frames are not parsed: once
  * the backend answers 101 the two sockets are piped together, and either side closing tears down both.
  */
-import type { IncomingMessage } from 'node:http';
-import { STATUS_CODES } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { UpstreamError, UpstreamTimeoutError } from '../errors.js';
+import { BadRequestError, UpstreamError, UpstreamTimeoutError } from '../errors.js';
 import type { Upstream } from '../upstream/index.js';
-import { writeRawError } from './error-response.js';
+import { sendError } from './error-response.js';
 import { hostOf } from './http-forwarder.js';
 import type { RequestHeaderOptions } from './request-headers.js';
 import { filterResponseHeaders } from './response-headers.js';
 import { buildRequestHeaders } from './request-headers.js';
-import { framingError } from './request-framing.js';
 import { DeadlineExceeded, openUpstreamRequest } from './upstream-request.js';
 
 const UPSTREAM_ERROR = new UpstreamError('bad gateway: the backend failed to accept the WebSocket');
 const TIMEOUT_ERROR = new UpstreamTimeoutError('gateway timeout: the backend did not answer the WebSocket handshake');
+const UNFORWARDABLE = new BadRequestError('bad request: the request cannot be forwarded');
+const BAD_ANSWER = new UpstreamError('bad gateway: the backend sent an answer that cannot be relayed');
 
 export interface WebSocketOptions extends RequestHeaderOptions {
   readonly connectMs: number;
@@ -32,6 +34,8 @@ export interface WebSocketOptions extends RequestHeaderOptions {
 export interface TunnelHooks {
   /** The backend accepted the upgrade (101). */
   onOpen(): void;
+  /** The backend could not be reached or did not answer the handshake in time. */
+  onFailed(): void;
   /** The client socket is gone. Called exactly once. */
   onEnd(): void;
 }
@@ -47,36 +51,40 @@ export class WebSocketForwarder {
     this.#deadlines = { connectMs: options.connectMs, responseMs: options.handshakeMs };
   }
 
-  /** How many client WebSockets are open or handshaking. */
-  get size(): number {
-    return this.#sockets.size;
-  }
-
-  /** Forwards an upgrade. `hooks.onEnd` runs once, when the client socket is gone. */
-  forward(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream, setCookie: string | undefined, hooks: TunnelHooks): void {
+  /**
+   * Forwards an upgrade that passed admission. `res` is the answer bound to the client socket
+   * (`responseOnSocket`): anything but a 101 from the backend, and every failure, is answered through it as an
+   * ordinary response, after which the connection closes; only a 101 turns the socket into a tunnel.
+   * `hooks.onEnd` runs once, when the client socket is gone.
+   */
+  forward(req: IncomingMessage, res: ServerResponse, socket: Duplex, head: Buffer, upstream: Upstream, setCookie: string | undefined, hooks: TunnelHooks): void {
     this.#sockets.add(socket);
-    // node:http hands over the socket without an error listener; a client reset must not crash us.
-    socket.on('error', () => socket.destroy());
     socket.once('close', () => {
       this.#sockets.delete(socket);
       hooks.onEnd();
     });
-    const refused = framingError(req);
-    if (refused !== null) {
-      writeRawError(socket, refused);
+    const headers = buildRequestHeaders(req, this.#options, hostOf(upstream), true);
+    let proxyReq: ClientRequest;
+    try {
+      // A one-off socket: an upgraded connection never returns to a keep-alive pool.
+      proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, false, this.#deadlines);
+    } catch {
+      sendError(res, UNFORWARDABLE, true);
       return;
     }
-    const headers = buildRequestHeaders(req, this.#options, hostOf(upstream), true);
-    // A one-off socket: an upgraded connection never returns to a keep-alive pool.
-    const proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, false, this.#deadlines);
     socket.once('close', () => proxyReq.destroy());
-    proxyReq.on('error', (err) => writeRawError(socket, err instanceof DeadlineExceeded ? TIMEOUT_ERROR : UPSTREAM_ERROR));
-    proxyReq.on('response', (res) => relayRefusal(res, socket));
+    proxyReq.on('error', (err) => {
+      hooks.onFailed();
+      sendError(res, err instanceof DeadlineExceeded ? TIMEOUT_ERROR : UPSTREAM_ERROR, true);
+    });
+    proxyReq.on('response', (answer) => relayRefusal(answer, res));
     proxyReq.on('upgrade', (proxyRes, proxySocket, proxyHead) => {
       if (socket.destroyed) {
         proxySocket.destroy();
         return;
       }
+      // From here the socket is a tunnel: the bound response must never write on it.
+      res.detachSocket(socket as Socket);
       proxySocket.on('error', () => socket.destroy());
       proxySocket.once('close', () => socket.destroy());
       socket.once('close', () => proxySocket.destroy());
@@ -116,16 +124,41 @@ export class WebSocketForwarder {
   }
 }
 
-/** The backend answered the upgrade with an ordinary response: pass it on, then close. */
-function relayRefusal(res: IncomingMessage, socket: Duplex): void {
-  if (socket.destroyed) {
-    res.destroy();
+/**
+ * The backend answered the upgrade with an ordinary response: relay it as one, then close. The client's bytes
+ * after the refused handshake are never piped anywhere (no upgrade smuggling).
+ */
+function relayRefusal(answer: IncomingMessage, res: ServerResponse): void {
+  if (res.destroyed) {
+    answer.destroy();
     return;
   }
-  const headers = filterResponseHeaders(res.rawHeaders, res.headers.connection);
-  headers.push('connection', 'close');
-  socket.write(statusLine(res) + headerLines(headers, undefined));
-  res.pipe(socket);
+  const headers = filterResponseHeaders(answer.rawHeaders, answer.headers.connection);
+  try {
+    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+  } catch {
+    answer.destroy();
+    res.statusMessage = '';
+    sendError(res, BAD_ANSWER, true);
+    return;
+  }
+  answer.pipe(res);
+}
+
+/**
+ * A response written on a socket node handed over for an upgrade, so the gateway answers refused or non-WebSocket
+ * upgrades exactly as it answers requests. The connection closes once it is sent: node parses nothing more on it.
+ */
+export function responseOnSocket(req: IncomingMessage, socket: Duplex): ServerResponse {
+  // node:http hands over the socket without an error listener; a client reset must not crash us.
+  socket.on('error', () => socket.destroy());
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.once('finish', () => {
+    if (res.socket === socket) socket.end();
+  });
+  return res;
 }
 
 function statusLine(res: IncomingMessage): string {

@@ -107,7 +107,7 @@ describe('validateConfig: defaults', () => {
     assert.equal(config.whenAllDown, 'reject');
     assert.equal(config.slowStartMs, 0);
     assert.equal(config.drainTimeoutMs, 300000);
-    assert.deepEqual(config.limits, { maxBodyBytes: undefined, maxHeaderBytes: 16384, wsMaxBytes: undefined });
+    assert.deepEqual(config.limits, { maxBodyBytes: undefined, maxHeaderBytes: 16384, maxHeaderCount: 100, maxConnections: undefined, wsMaxBytes: undefined });
     assert.deepEqual(config.metrics, { enabled: true, processMetrics: false });
     assert.equal(config.accessLog, false);
     assert.deepEqual(config.alerts, { holdMs: 30000, attempts: 5, webhooks: [] });
@@ -349,7 +349,7 @@ describe('validateConfig: resilience options', () => {
         for (const expected of [
           'whenAllDown: unknown value "panic" (expected one of reject, fail-open)',
           'alerts.webhooks.0.url: must be an http(s) URL, got "ftp://x"',
-          'limits.maxHeaderBytes: must be an integer >= 1024',
+          'limits.maxHeaderBytes: must be an integer from 1024 to 1048576',
           'timeouts.wsIdleMs: must be an integer >= 0',
         ]) {
           assert.ok(lines.includes(expected), `${expected} in ${JSON.stringify(lines)}`);
