@@ -84,7 +84,17 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void 
   // As node's own handler does: a response already on the wire (a bad chunk in a body the backend is answering)
   // must not have an error answer written into it; the connection is cut instead. `_httpMessage` is node's.
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (!socket.writable || err.code === 'ECONNRESET' || (inFlight != null && inFlight.headersSent)) {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  if (inFlight != null && inFlight.req.complete) {
+    // The bad bytes follow complete (pipelined) requests whose answers are still coming: an answer written now
+    // would be read as theirs. They are answered in order, then the connection closes without one for the junk.
+    closeWhenAnswered(socket);
+    return;
+  }
+  if (inFlight != null && inFlight.headersSent) {
     socket.destroy();
     return;
   }
@@ -94,4 +104,15 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void 
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+}
+
+/** Ends `socket` once node has no answer in flight or queued on it (it assigns the next queued one on finish). */
+function closeWhenAnswered(socket: Socket): void {
+  const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (current == null) {
+    socket.end();
+    return;
+  }
+  current.once('finish', () => setImmediate(() => closeWhenAnswered(socket)));
+  current.once('close', () => setImmediate(() => closeWhenAnswered(socket)));
 }

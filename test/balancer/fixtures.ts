@@ -1,6 +1,8 @@
 /** @module test/balancer/fixtures: candidates, a seeded random source and pick counting for strategy tests. */
 import type { Candidate, PickContext, Strategy } from '../../src/balancer/index.js';
 
+export { seededRandom } from '../helpers/random.js';
+
 /** A candidate whose `inflight` a test can change, as the pool's Upstream does. */
 export interface TestCandidate extends Candidate {
   inflight: number;
@@ -9,18 +11,6 @@ export interface TestCandidate extends Candidate {
 /** `[id, weight]` pairs -> idle candidates, in order. */
 export function candidates(...specs: [id: string, weight: number][]): TestCandidate[] {
   return specs.map(([id, weight]) => ({ id, weight, inflight: 0 }));
-}
-
-/** mulberry32: a tiny seeded PRNG so random strategies give the same sequence on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Picks `n` times (context from `ctxOf(i)`) and counts picks per id; a null pick counts under `null`. */

@@ -50,6 +50,21 @@ describe('replicas on one Redis', () => {
     assert.ok(follower.gateway.shared.peers.length >= 1, 'the follower knows its peer');
   });
 
+  test('a drain issued on one replica completes on the other: the backend is disabled there after drainTimeoutMs', { timeout: 30_000 }, async () => {
+    const [a, b] = await start('a', 'b');
+    const replica = replicaStarter([a!, b!], { redis: { url: redis.url, keyPrefix: randomPrefix('drained'), syncIntervalMs: 300 }, admin: ADMIN, drainTimeoutMs: 600 });
+    const one = await replica(60_000);
+    const two = await replica(60_000);
+    const drained = await request(one.port, { method: 'POST', path: '/_lb/backends/a/drain', headers: { authorization: 'Bearer admin-token' } });
+    assert.equal(drained.status, 200);
+    const issuedAt = Date.now();
+    await until(() => upstreamOf(two, 'a').adminState === 'draining', 1500);
+    await until(() => upstreamOf(two, 'a').adminState === 'disabled', 600 + 2000);
+    assert.ok(Date.now() - issuedAt >= 500, 'not before the drain timeout');
+    await until(() => upstreamOf(one, 'a').adminState === 'disabled', 2000);
+    for (let i = 0; i < 4; i++) assert.equal((await request(two.port)).body, 'b');
+  });
+
   test('a drain issued on one replica is honoured by the other within a second; weights and runtime backends too', { timeout: 30_000 }, async () => {
     const [a, b, c] = await start('a', 'b', 'c');
     const replica = replicasOn(randomPrefix('admin'), [a!, b!]);

@@ -114,3 +114,27 @@ test('sticky options: cookie name, Secure, Max-Age', async () => {
     await gw.close();
   }
 });
+
+test('a sticky client whose pinned backend refuses the connection is retried on the other and re-pinned there', async () => {
+  const [a, b] = await pair();
+  // Health checks far apart and no ejection: only the retry can save the request, and only if it leaves `a`.
+  const gw = await startGateway({ outlier: false, health: { interval: 60_000 }, backends: [{ id: 'a', url: a.url }, { id: 'b', url: b.url }] });
+  try {
+    let first = await request(gw.port);
+    while (first.body !== 'a') first = await request(gw.port);
+    const cookie = cookieFrom(first, 'keyway_sticky')!;
+    await a.close(); // refused from now on; the gateway still counts it healthy
+    for (let i = 0; i < 5; i++) {
+      const moved = await request(gw.port, { headers: { cookie } });
+      assert.equal(moved.status, 200, moved.body);
+      assert.equal(moved.body, 'b', 'retried on the other backend');
+      const rewritten = cookieFrom(moved, 'keyway_sticky');
+      assert.ok(rewritten && rewritten !== cookie, 'a new Set-Cookie pins the client to b');
+      const again = await request(gw.port, { headers: { cookie: rewritten } });
+      assert.equal(again.body, 'b');
+      assert.equal(again.headers['set-cookie'], undefined, 'the new pin holds');
+    }
+  } finally {
+    await gw.close();
+  }
+});

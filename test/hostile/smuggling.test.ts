@@ -165,3 +165,19 @@ test('hop-by-hop on a response: Upgrade, Proxy-Connection, Keep-Alive and fields
     await b.close();
   }
 });
+
+test('junk after pipelined requests: each is answered in order, then the connection closes (no 400 read as their answer)', { timeout: 10_000 }, async () => {
+  backend.log.length = 0;
+  const slow = await startLoggingBackend((req, res) => setTimeout(() => res.end(req.url), req.url === '/1' ? 200 : 0));
+  const g = await startGateway({ backends: [{ id: 'a', url: slow.url }], sticky: false });
+  try {
+    const reply = await rawSend(g.port, head(['GET /1 HTTP/1.1', 'Host: x']) + head(['GET /2 HTTP/1.1', 'Host: x']) + 'Connection: close\r\n', { idleMs: 1000 });
+    assert.deepEqual(reply.statuses, [200, 200]);
+    assert.ok(reply.data.indexOf('/1') < reply.data.indexOf('/2'), 'in order');
+    assert.equal(reply.closed, true);
+    assert.deepEqual(slow.log.map((l) => l.url), ['/1', '/2']);
+  } finally {
+    await g.close();
+    await slow.close();
+  }
+});

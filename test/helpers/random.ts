@@ -1,0 +1,13 @@
+/** @module test/helpers/random: a seeded random source, so random strategies and fuzz runs can be replayed. */
+
+/** mulberry32: a tiny seeded PRNG so random strategies give the same sequence on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
