@@ -98,7 +98,7 @@ export function processBootId(): string {
  * runs with the same settings as its peers.
  *
  * @example
- * import { createBootHandshake } from 'keyway/backend';
+ * import { createBootHandshake } from 'keyway-node/backend';
  * const boot = createBootHandshake({ settings: { NODE_ENV: process.env.NODE_ENV, schema: 42 } });
  * http.createServer((req, res) => {
  *   if (boot.handle(req, res)) return;

@@ -1,5 +1,5 @@
 /**
- * @module backend: `keyway/backend`, the helper a backend process imports to answer the gateway's boot
+ * @module backend: `keyway-node/backend`, the helper a backend process imports to answer the gateway's boot
  * handshake. Imports only node built-ins, never gateway code, so it stays small in the backend's bundle.
  */
 export {

@@ -3,7 +3,7 @@
  * The backend is not trusted to send well-formed JSON; anything else is "no handshake", never a crash.
  */
 
-/** A backend's answer, as `keyway/backend` serves it. */
+/** A backend's answer, as `keyway-node/backend` serves it. */
 export interface BootAnswer {
   /** Changes every time the backend process starts. */
   readonly bootId: string;

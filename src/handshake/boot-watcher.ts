@@ -56,7 +56,7 @@ interface Entry {
 }
 
 /**
- * Watches the boot handshake of backends (`keyway/backend` on their side).
+ * Watches the boot handshake of backends (`keyway-node/backend` on their side).
  *
  * Reference: `config.expect` when given (only the settings it names are checked); else what
  * `options.referenceFor` returns; else, per pool, the first backend that answered sets the reference:

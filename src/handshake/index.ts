@@ -1,6 +1,6 @@
 /**
  * @module handshake: the gateway side of the boot handshake: reading each backend's boot id and settings
- * hashes (`keyway/backend` serves them), comparing them with the topology's reference, reporting restarts.
+ * hashes (`keyway-node/backend` serves them), comparing them with the topology's reference, reporting restarts.
  */
 export { BootWatcher, type BootWatcherOptions, type BootWatcherEvents, type BootState } from './boot-watcher.js';
 export { diffSettings, describeMismatch, type SettingDifference, type BootReference } from './compare.js';
