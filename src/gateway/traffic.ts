@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { GatewayConfig } from '../config/index.js';
 import { BadRequestError, NoBackendError, NoRouteError, UpstreamError, type KeywayError } from '../errors.js';
-import type { AccessLog, GatewayMetrics } from '../observe/index.js';
+import { channels, type AccessLog, type GatewayMetrics } from '../observe/index.js';
 import {
   Exchange,
   HttpForwarder,
@@ -40,7 +40,7 @@ export interface TrafficParts {
   readonly accessLog: AccessLog | null;
 }
 
-export class Traffic implements ExchangeHandler {
+export class Traffic implements ExchangeHandler<ServicePool> {
   readonly #topology: Topology;
   readonly #router: Router;
   /** Header naming the pool that had no backend when its fallback serves (lower case). */
@@ -49,7 +49,7 @@ export class Traffic implements ExchangeHandler {
   readonly #fallbackMarks = new Map<string, string[]>();
   readonly #metrics: GatewayMetrics | null;
   readonly #accessLog: AccessLog | null;
-  readonly #http: HttpForwarder;
+  readonly #http: HttpForwarder<ServicePool>;
   readonly #ws: WebSocketForwarder;
   readonly #budget: RetryBudget | null;
   readonly #on5xx: boolean;
@@ -105,8 +105,8 @@ export class Traffic implements ExchangeHandler {
     const upstream = this.#target(req, service);
     if (upstream === null) return this.refuse(req, res, NO_BACKEND);
     const served = this.#served as ServicePool;
-    const ex = new Exchange(req, res, upstream, this.#pick.setCookie, this.closing, performance.now());
-    ex.route = served;
+    const ex = new Exchange(req, res, served, upstream, this.#pick.setCookie, this.closing, performance.now());
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ req, pool: served.name, backend: upstream.id, websocket: false });
     if (served !== service) this.#markFallback(req, ex, service.name);
     this.#budget?.deposit();
     this.#begin(upstream);
@@ -141,12 +141,17 @@ export class Traffic implements ExchangeHandler {
       this.#served = service.fallback;
       pick = service.fallback.picker.pick(req, this.#pick, null);
     }
+    if (channels.pick.hasSubscribers) {
+      channels.pick.publish({ pool: this.#served.name, backend: pick.upstream?.id ?? null, fallback: this.#served !== service, retry: false });
+    }
     return pick.upstream;
   }
 
   #tunnel(req: IncomingMessage, res: ServerResponse, socket: Duplex, head: Buffer, service: ServicePool, upstream: Upstream, setCookie: string | undefined): void {
     this.#begin(upstream);
     const metrics = this.#metrics;
+    const startedAt = performance.now();
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ req, pool: service.name, backend: upstream.id, websocket: true });
     let opened = false;
     this.#ws.forward(req, res, socket, head, upstream, setCookie, {
       onOpen: () => {
@@ -159,6 +164,21 @@ export class Traffic implements ExchangeHandler {
       onEnd: () => {
         if (opened) upstream.websockets--;
         this.#end(upstream);
+        // One line per WebSocket, when it ends: 101 for a tunnel, else what the client was answered.
+        const status = opened ? 101 : res.headersSent ? res.statusCode : 499;
+        const durationMs = performance.now() - startedAt;
+        if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ req, pool: service.name, backend: upstream.id, status, durationMs, attempts: 1 });
+        this.#accessLog?.write({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          status,
+          backend: upstream.id,
+          durationMs: Math.round(durationMs * 1000) / 1000,
+          bytesIn: 0,
+          bytesOut: 0,
+          remoteAddress: req.socket.remoteAddress,
+          retries: 0,
+        });
       },
     });
   }
@@ -171,8 +191,8 @@ export class Traffic implements ExchangeHandler {
     const target = await this.#resolve(d, id);
     if (!(target instanceof Upstream)) return this.refuse(req, res, target);
     if (res.destroyed) return;
-    const ex = new Exchange(req, res, target, undefined, this.closing, performance.now());
-    ex.route = service;
+    const ex = new Exchange(req, res, service, target, undefined, this.closing, performance.now());
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ req, pool: service.name, backend: target.id, websocket: false });
     ex.key = id;
     this.#budget?.deposit();
     this.#begin(target);
@@ -202,7 +222,7 @@ export class Traffic implements ExchangeHandler {
    * An attempt on a destination's owner failed: its cached resolution goes, and a request that may be replayed is
    * tried once more on a fresh resolution (the destination may have moved). Returns whether it took over.
    */
-  #retryDestination(ex: Exchange, service: ServicePool, failed: Upstream, retryable: boolean, refused: boolean): boolean {
+  #retryDestination(ex: Exchange<ServicePool>, service: ServicePool, failed: Upstream, retryable: boolean, refused: boolean): boolean {
     const d = service.destination as DestinationRouting;
     const id = ex.key as string;
     d.evict(id, failed.id);
@@ -236,7 +256,7 @@ export class Traffic implements ExchangeHandler {
   }
 
   /** Tells the backend (and, if configured, the client) that the fallback pool serves for `pool`. */
-  #markFallback(req: IncomingMessage, ex: Exchange | null, pool: string): void {
+  #markFallback(req: IncomingMessage, ex: Exchange<ServicePool> | null, pool: string): void {
     req.rawHeaders.push(this.#fallbackHeader, pool);
     if (ex === null || !this.#fallbackToClient) return;
     // One shared, read-only pair per pool: the forwarder copies from it, never into it.
@@ -264,16 +284,16 @@ export class Traffic implements ExchangeHandler {
     });
   }
 
-  onResponse(ex: Exchange, status: number): void {
+  onResponse(ex: Exchange<ServicePool>, status: number): void {
     // A request already in flight when shutdown began is answered with `Connection: close` too, so its client
     // does not reuse a connection the gateway is about to cut.
     if (this.closing) ex.closeConnection = true;
-    (ex.route as ServicePool).pool.recordResult(ex.upstream, !(this.#on5xx && status >= 500));
+    ex.route.pool.recordResult(ex.upstream, !(this.#on5xx && status >= 500));
   }
 
-  onAttemptFailed(ex: Exchange, err: Error, retryable: boolean): boolean {
+  onAttemptFailed(ex: Exchange<ServicePool>, err: Error, retryable: boolean): boolean {
     const failed = ex.upstream;
-    const service = ex.route as ServicePool;
+    const service = ex.route;
     service.pool.recordResult(failed, false);
     if (service.destination !== null) return this.#retryDestination(ex, service, failed, retryable, (err as NodeJS.ErrnoException).code === 'ECONNREFUSED');
     if (!retryable || ex.attempts > 1 || this.#budget === null || ex.res.destroyed) return false;
@@ -285,6 +305,7 @@ export class Traffic implements ExchangeHandler {
       return false;
     }
     this.#metrics?.retried(failed.id);
+    if (channels.pick.hasSubscribers) channels.pick.publish({ pool: service.name, backend: next.id, fallback: false, retry: true });
     // The exchange moves: counters follow it, and the client is re-pinned if it was sticky.
     failed.inflight--;
     next.inflight++;
@@ -295,12 +316,16 @@ export class Traffic implements ExchangeHandler {
     return true;
   }
 
-  onEnd(ex: Exchange): void {
+  onEnd(ex: Exchange<ServicePool>): void {
     const upstream = ex.upstream;
     // 499 (nginx's "client closed request") when the client left before any answer.
     const status = ex.res.headersSent ? ex.res.statusCode : 499;
     this.#metrics?.requestFinished(upstream.id, status, ex.upstreamSeconds);
     this.#metrics?.bytes(upstream.id, ex.responseBytes, ex.bodyBytes);
+    if (channels.requestEnd.hasSubscribers) {
+      const durationMs = performance.now() - ex.startedAt;
+      channels.requestEnd.publish({ req: ex.req, pool: ex.route.name, backend: upstream.id, status, durationMs, attempts: ex.attempts });
+    }
     if (this.#accessLog !== null) {
       this.#accessLog.write({
         method: ex.req.method ?? '',

@@ -6,7 +6,7 @@ import type { EventEmitter } from 'node:events';
 import type { AlertManager } from '../alerts/index.js';
 import type { BootHandshakeConfig } from '../config/index.js';
 import { BootWatcher } from '../handshake/index.js';
-import type { GatewayMetrics } from '../observe/index.js';
+import { channels, type GatewayMetrics } from '../observe/index.js';
 import type { Logger } from '../types.js';
 import { snapshot } from './backend-status.js';
 import type { GatewayEvents } from './events.js';
@@ -23,21 +23,28 @@ export interface PoolEventSinks {
 export function wirePoolEvents(service: ServicePool, sinks: PoolEventSinks): void {
   const { gateway, alerts, metrics, logger } = sinks;
   const pool = service.pool;
-  // The health checker logs transitions itself; these re-emit them and feed alerts and metrics.
+  const transition = (backend: string, what: 'down' | 'up' | 'ejected' | 'returned'): void => {
+    if (channels.health.hasSubscribers) channels.health.publish({ pool: service.name, backend, transition: what });
+  };
+  // The health checker logs transitions itself; these re-emit them and feed alerts, metrics and diagnostics.
   pool.on('backend:down', (u) => {
+    transition(u.id, 'down');
     gateway.emit('backend:down', snapshot(u));
     alerts?.notify({ kind: 'down', backend: { id: u.rawId, url: u.url, owner: u.owner }, at: new Date() });
   });
   pool.on('backend:up', (u) => {
+    transition(u.id, 'up');
     gateway.emit('backend:up', snapshot(u));
     alerts?.notify({ kind: 'up', backend: { id: u.rawId, url: u.url, owner: u.owner }, at: new Date() });
   });
   pool.on('backend:ejected', (u, until) => {
+    transition(u.id, 'ejected');
     metrics?.ejected(u.id);
     logger.warn({ backend: u.id, until: new Date(until).toISOString() }, 'backend ejected after consecutive failures');
     gateway.emit('backend:ejected', snapshot(u));
   });
   pool.on('backend:returned', (u) => {
+    transition(u.id, 'returned');
     logger.info({ backend: u.id }, 'backend returned from ejection');
     gateway.emit('backend:returned', snapshot(u));
   });

@@ -1,4 +1,4 @@
-/** @module observe: logging, the access log and Prometheus metrics. */
+/** @module observe: logging, the access log, Prometheus metrics and diagnostics channels. */
 export { createLogger, silentLogger } from './logger.js';
 export { AccessLog, type AccessLogEntry, type AccessLogEvents, type AccessLogOptions } from './access-log.js';
 export {
@@ -9,3 +9,12 @@ export {
   type GatewayMetricsOptions,
   type MetricsSource,
 } from './metrics.js';
+export {
+  channels,
+  CHANNEL_NAMES,
+  type HealthTransitionMessage,
+  type OwnershipMessage,
+  type PickMessage,
+  type RequestEndMessage,
+  type RequestStartMessage,
+} from './diagnostics.js';

@@ -5,7 +5,8 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Upstream } from '../upstream/index.js';
 
-export class Exchange {
+/** `R` is what the handler routed the request to (the gateway: its pool), typed so no handler casts it back. */
+export class Exchange<R = unknown> {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   /** The backend of the current attempt. */
@@ -34,13 +35,14 @@ export class Exchange {
   piping = false;
   /** Response header pairs the gateway adds (`[name, value, ...]`), or null. May be shared: read, never modify. */
   extraHeaders: string[] | null = null;
-  /** Whatever the handler needs to know where the request was routed (the gateway keeps its pool here). */
-  route: unknown = null;
+  /** Where the handler routed the request (the gateway keeps its pool here). */
+  route: R;
   /** The destination id of a request routed by destination; null otherwise. */
   key: string | null = null;
 
-  constructor(req: IncomingMessage, res: ServerResponse, upstream: Upstream, setCookie: string | undefined, closeConnection: boolean, now: number) {
+  constructor(req: IncomingMessage, res: ServerResponse, route: R, upstream: Upstream, setCookie: string | undefined, closeConnection: boolean, now: number) {
     this.req = req;
+    this.route = route;
     this.res = res;
     this.upstream = upstream;
     this.setCookie = setCookie;
@@ -50,14 +52,14 @@ export class Exchange {
 }
 
 /** What the gateway does at each turn of an exchange. */
-export interface ExchangeHandler {
+export interface ExchangeHandler<R = unknown> {
   /** Response headers arrived from `ex.upstream` with `status`. */
-  onResponse(ex: Exchange, status: number): void;
+  onResponse(ex: Exchange<R>, status: number): void;
   /**
    * The attempt on `ex.upstream` failed before any response byte. `retryable` says whether the request may be
    * replayed. Return true when the handler started another attempt (then nothing is answered yet).
    */
-  onAttemptFailed(ex: Exchange, err: Error, retryable: boolean): boolean;
+  onAttemptFailed(ex: Exchange<R>, err: Error, retryable: boolean): boolean;
   /** The client side closed (finished, failed or aborted). Called exactly once. */
-  onEnd(ex: Exchange): void;
+  onEnd(ex: Exchange<R>): void;
 }

@@ -38,12 +38,12 @@ const UNASKED_UPGRADE = new Error('the backend switched protocols unasked');
 /** Raised on the upstream request when the streamed body passes `maxBodyBytes`. */
 class BodyTooLarge extends Error {}
 
-export class HttpForwarder {
+export class HttpForwarder<R = unknown> {
   readonly #options: ForwarderOptions;
   readonly #agents: UpstreamAgents;
-  readonly #handler: ExchangeHandler;
+  readonly #handler: ExchangeHandler<R>;
 
-  constructor(options: ForwarderOptions, handler: ExchangeHandler) {
+  constructor(options: ForwarderOptions, handler: ExchangeHandler<R>) {
     this.#options = options;
     this.#handler = handler;
     // Idle sockets are dropped before node's default 5 s server keep-alive timeout would close them
@@ -53,7 +53,7 @@ export class HttpForwarder {
   }
 
   /** Starts forwarding `ex` to `ex.upstream`. The handler hears about the response, failures and the end. */
-  start(ex: Exchange): void {
+  start(ex: Exchange<R>): void {
     ex.res.once('close', () => {
       // The client went away (or the exchange ended): nothing upstream should outlive it.
       if (!ex.res.writableFinished) ex.proxyReq?.destroy();
@@ -63,7 +63,7 @@ export class HttpForwarder {
   }
 
   /** Runs one attempt of `ex` on `ex.upstream` (the first, or a retry after `onAttemptFailed`). */
-  attempt(ex: Exchange): void {
+  attempt(ex: Exchange<R>): void {
     const req = ex.req;
     const upstream = ex.upstream;
     ex.attempts++;

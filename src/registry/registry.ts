@@ -3,6 +3,7 @@
  * member that owns it, claiming it on first touch and moving it when its owners die; answers from a local cache kept
  * correct across every registry by the store's pub/sub events. Drop-in for @platformatic/coordinator's `Registry`.
  */
+import { channels } from '../observe/index.js';
 import { EventEmitter } from 'node:events';
 import { StoreUnavailableError } from '../errors.js';
 import {
@@ -247,6 +248,10 @@ export class Registry extends EventEmitter<RegistryEvents> {
     const result = toResult(outcome);
     const ownChange = outcome.kind === 'claimed' || outcome.kind === 'reassigned';
     if (result !== null && mark !== undefined && cacheable && !this.#closed) this.#cache?.fill(destinationId, result, mark, ownChange);
+    if ((outcome.kind === 'claimed' || outcome.kind === 'reassigned') && channels.ownership.hasSubscribers) {
+      const previous = outcome.kind === 'reassigned' ? outcome.previous : [];
+      channels.ownership.publish({ destinationId, memberId: outcome.member.memberId, epoch: outcome.epoch, change: outcome.kind, previous });
+    }
     if (outcome.kind === 'reassigned') {
       const { member, epoch, previous } = outcome;
       this.#emitSafely('destination:reassigned', { destinationId, memberId: member.memberId, address: member.address, previous, epoch });

@@ -30,6 +30,8 @@ function open(port: number): Promise<net.Socket & { closedAt?: number }> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1') as net.Socket & { closedAt?: number };
     s.on('error', () => undefined);
+    // Flowing, so the gateway's FIN is read (a paused socket with no reader never sees its end, nor closes).
+    s.resume();
     s.once('close', () => (s.closedAt = Date.now()));
     s.once('connect', () => resolve(s));
     s.once('error', reject);

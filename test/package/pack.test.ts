@@ -1,5 +1,5 @@
 /**
- * The package as a user gets it: the tracked files of this repository (a fresh clone: no dist/) are packed with
+ * The package as a user gets it: the files of this repository that git tracks or would (a fresh clone: no dist/) are packed with
  * `npm pack` (its `prepack` builds dist/), the tarball is installed into an empty folder, every public entry is
  * imported from there by the package name, and the installed `keyway` command answers its version.
  */
@@ -20,7 +20,13 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 };
 
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    // tsc reports on stdout: without it a failed prepack says only "command failed".
+    const e = err as Error & { stdout?: string };
+    throw new Error(`${e.message}\n${e.stdout ?? ''}`);
+  }
 }
 
 test('npm pack of a fresh clone builds dist/, ships what its source maps name and a LICENSE, and installs into an empty folder', { timeout: 240_000 }, () => {
@@ -29,7 +35,7 @@ test('npm pack of a fresh clone builds dist/, ships what its source maps name an
   const work = mkdtempSync(join(tmpdir(), 'keyway-pack-'));
   try {
     const clone = join(work, 'clone');
-    const tracked = run('git', ['ls-files', '-z'], ROOT).split('\0').filter((f) => f !== '' && existsSync(join(ROOT, f)));
+    const tracked = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT).split('\0').filter((f) => f !== '' && existsSync(join(ROOT, f)));
     for (const f of tracked) {
       mkdirSync(dirname(join(clone, f)), { recursive: true });
       cpSync(join(ROOT, f), join(clone, f));

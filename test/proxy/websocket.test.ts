@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startGateway } from '../helpers/gateway.js';
-import { deadPort } from '../helpers/backends.js';
+import { deadPort, startBackend } from '../helpers/backends.js';
 import { until } from '../helpers/wait.js';
 
 interface WsBackend {
@@ -128,4 +128,47 @@ test('an upgrade to a dead backend gets a 502, and with no healthy backend a 503
     await gw.close();
     await none.close();
   }
+});
+
+test('WebSocket outcomes feed passive health and the access log like HTTP: a refused handshake counts as a failure', { timeout: 15_000 }, async (t) => {
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const file = join(mkdtempSync(join(tmpdir(), 'keyway-ws-log-')), 'access.log');
+  const live = await wsBackend('live');
+  // Healthy to probes, but it cuts every upgrade: a failed handshake, as a crashing WebSocket server gives.
+  const broken = await startBackend('broken');
+  broken.server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:net').Socket) => socket.destroy());
+  t.after(() => broken.close());
+  // round-robin over a live and a broken backend; two failures in a row eject.
+  const gw = await startGateway({
+    sticky: false,
+    strategy: 'round-robin',
+    retries: false,
+    accessLog: { destination: file },
+    outlier: { consecutiveFailures: 2 },
+    backends: [{ id: 'live', url: live.url }, { id: 'dead', url: broken.url }],
+  });
+  t.after(gw.close);
+  const outcomes: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/socket`);
+    outcomes.push(
+      await new Promise<string>((resolve) => {
+        ws.once('open', () => {
+          ws.close();
+          resolve('open');
+        });
+        ws.once('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+        ws.once('error', () => resolve('error'));
+      }),
+    );
+  }
+  assert.equal(outcomes.filter((o) => o === '502').length, 2, `two refusals, then the dead backend is ejected: ${outcomes.join(',')}`);
+  const deadUp = gw.gateway.upstreams.find((u) => u.id === 'dead');
+  assert.ok(deadUp && deadUp.ejectedUntil > 0, 'ejected by passive health');
+  await until(() => readFileSync(file, 'utf8').trim().split('\n').length >= 6, 3000);
+  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status: number; backend: string; path: string });
+  assert.ok(lines.some((l) => l.status === 101 && l.backend === 'live' && l.path === '/socket'));
+  assert.equal(lines.filter((l) => l.status === 502 && l.backend === 'dead').length, 2);
 });
