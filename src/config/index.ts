@@ -4,3 +4,4 @@ export { validateConfig, type ConfigOverrides } from './validate.js';
 export { loadConfig, loadConfigFile } from './load.js';
 export { maskConfig, maskUrlPassword, MASK } from './mask.js';
 export { weightProblem } from './field-schemas.js';
+export { stickySecretFromEnv } from './environment.js';

@@ -3,6 +3,7 @@
  * intervals, a replica id) and the checks it brings across fields: a shared sticky secret, a verdict TTL that
  * outlives a probe interval.
  */
+import { stickySecretFromEnv } from './environment.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ConfigIssue } from '../errors.js';
@@ -43,7 +44,7 @@ export function redisIssues(input: ConfigInput, config: GatewayConfig): ConfigIs
   if (config.redis === false) return [];
   const issues: ConfigIssue[] = [];
   // Without a shared key each replica signs with its own random one and rejects the others' cookies.
-  const unsigned = process.env.KEYWAY_STICKY_SECRET
+  const unsigned = stickySecretFromEnv() !== undefined
     ? undefined
     : config.pools.find((p) => p.sticky !== false && p.sticky.secret === undefined);
   if (unsigned !== undefined) {

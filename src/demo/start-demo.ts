@@ -3,7 +3,7 @@
  * Health checks are tight (1 s, fall 1) so a stopped backend is routed around within seconds.
  */
 import { createAdminHandler } from '../admin/index.js';
-import { validateConfig } from '../config/index.js';
+import { stickySecretFromEnv, validateConfig } from '../config/index.js';
 import { Gateway } from '../gateway/index.js';
 import { startDemoBackend, type DemoBackend } from './demo-backend.js';
 
@@ -22,7 +22,7 @@ export async function startDemo(options: { port: number; host?: string | undefin
     strategy: 'round-robin',
     backends: backends.map((b, i) => ({ id: b.name, url: b.url, weight: i === 0 ? 2 : 1 })),
     health: { interval: 1000, timeout: 800, path: '/health', algorithm: 'http-status', rise: 2, fall: 1 },
-    sticky: { cookie: 'keyway_sticky', secret: process.env.KEYWAY_STICKY_SECRET ?? 'keyway-demo-secret-not-for-production' },
+    sticky: { cookie: 'keyway_sticky', secret: stickySecretFromEnv() ?? 'keyway-demo-secret-not-for-production' },
     shutdownGraceMs: 2000,
   });
   const gateway = new Gateway(config, { admin: createAdminHandler });

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AlertManager, createAlertChannels } from '../alerts/index.js';
-import { maskUrlPassword, weightProblem, type BackendConfig, type GatewayConfig, type RedisConfig } from '../config/index.js';
+import { stickySecretFromEnv, weightProblem, type BackendConfig, type GatewayConfig, type RedisConfig } from '../config/index.js';
 import { BadRequestError, GatewayStateError, NoBackendError, NoRouteError } from '../errors.js';
 import type { BootWatcher } from '../handshake/index.js';
 import { AccessLog, GatewayMetrics, createLogger } from '../observe/index.js';
@@ -21,12 +21,13 @@ import { Router } from '../routing/index.js';
 import { createGatewayStore, createRedisClient, type GatewayStore, type RedisClient } from '../store/index.js';
 import type { Logger } from '../types.js';
 import { Upstream, type AdminState } from '../upstream/index.js';
-import { backendFromSpec, specOf } from './backend-spec.js';
+import { specOf } from './backend-spec.js';
 import { snapshot, type BackendStatus } from './backend-status.js';
 import type { GatewayEvents } from './events.js';
 import { createServer, onClientError, type ClientServer } from './http-server.js';
-import { diffBackends, type ReloadSummary } from './reload-diff.js';
-import type { ServicePool } from './service-pool.js';
+import { BackendChanges } from './backend-changes.js';
+import type { ReloadSummary } from './reload-diff.js';
+import { applyReload } from './reload.js';
 import { sharedViewOptions } from './shared-view-options.js';
 import { Topology } from './topology.js';
 import { Traffic } from './traffic.js';
@@ -66,6 +67,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #view: SharedView;
   readonly #boot: BootWatcher | null;
   readonly #traffic: Traffic;
+  /** Admin, reload and replica changes to the backends. */
+  readonly #changes: BackendChanges;
   readonly #server: http.Server;
   readonly #client: ClientServer;
   readonly #admission: AdmissionLimits;
@@ -104,6 +107,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#metrics = config.metrics.enabled
       ? new GatewayMetrics({ source: { backends: () => this.#topology.all.map(metricsView) }, processMetrics: config.metrics.processMetrics })
       : null;
+    this.#changes = new BackendChanges({
+      topology: this.#topology,
+      boot: this.#boot,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      config: () => this.#config,
+      setConfig: (next) => void (this.#config = next),
+      watchingBoots: () => this.#state === 'starting' || this.#state === 'listening',
+      forget: (id) => this.#view.forget(id),
+    });
     this.#accessLog = config.accessLog === false ? null : new AccessLog({ destination: config.accessLog.destination });
     // A failed write turns the access log off (it says so once) rather than crash or buffer without bound.
     this.#accessLog?.on('error', (err) => this.#logger.error({ err: err.message }, 'access log failed; it is off until restart'));
@@ -217,7 +230,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   setAdminState(id: string, state: AdminState): BackendStatus | null {
     const u = this.#topology.upstream(id);
     if (u === undefined) return null;
-    this.#setState(u, state);
+    this.#changes.setState(u, state);
     this.#view.setAdmin(id, { state: u.adminState, weight: u.configuredWeight });
     return snapshot(u);
   }
@@ -232,7 +245,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (problem !== null) throw new BadRequestError(`weight: ${problem}`);
     const u = this.#topology.upstream(id);
     if (u === undefined) return null;
-    this.#setWeight(u, weight);
+    this.#changes.setWeight(u, weight);
     this.#view.setAdmin(id, { state: u.adminState, weight: u.configuredWeight });
     return snapshot(u);
   }
@@ -242,7 +255,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * passes. Returns null when the id is taken or the pool does not exist.
    */
   addBackend(backend: BackendConfig): BackendStatus | null {
-    const u = this.#add(backend);
+    const u = this.#changes.add(backend);
     if (u === null) return null;
     this.#view.setBackend(backend.id, { removed: false, spec: specOf(backend) });
     return snapshot(u);
@@ -250,7 +263,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Removes a backend at runtime. Requests in flight to it finish; new ones go elsewhere. */
   removeBackend(id: string): BackendStatus | null {
-    const u = this.#remove(id);
+    const u = this.#changes.remove(id);
     if (u === null) return null;
     this.#view.setBackend(id, { removed: true });
     return snapshot(u);
@@ -265,102 +278,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async reload(next?: GatewayConfig): Promise<ReloadSummary> {
     const config = next ?? (this.#configSource ? await this.#configSource() : null);
     if (config === null) throw new GatewayStateError('reload needs a config: this gateway was not started from a file');
-    const diff = diffBackends(this.#config, config);
-    for (const id of [...diff.removed, ...diff.replaced]) this.#remove(id);
-    for (const b of config.backends) {
-      if (diff.added.includes(b.id) || diff.replaced.includes(b.id)) this.#add(b);
-    }
-    for (const { id, weight } of diff.reweighted) {
-      const u = this.#topology.upstream(id);
-      if (u !== undefined) this.#setWeight(u, weight);
-    }
-    // Keep the new order and the new backend settings as the config in force; the global health block is live
-    // too (backends added later through the admin API inherit it).
-    // Pools keep their settings (a change there is reported as needing a restart) but take the new health block.
-    const pools = this.#config.pools.map((p) => {
-      const fresh = config.pools.find((n) => n.name === p.name);
-      return fresh === undefined ? p : { ...p, health: fresh.health, backends: fresh.backends };
-    });
-    this.#config = { ...this.#config, backends: config.backends, health: config.health, pools };
-    if (diff.restartNeeded.length > 0) {
-      this.#logger.warn({ fields: diff.restartNeeded }, 'reload: these settings changed and take effect only after a restart');
-    }
-    const summary = { added: diff.added, removed: diff.removed, replaced: diff.replaced, reweighted: diff.reweighted.map((r) => r.id), restartNeeded: diff.restartNeeded };
-    this.#logger.info(summary, 'config reloaded');
-    this.emit('reload', summary);
-    return summary;
+    const applied = applyReload(() => this.#config, config, this.#changes, this.#topology, this.#logger);
+    this.#config = applied.config;
+    this.emit('reload', applied.summary);
+    return applied.summary;
   }
 
-  // ---- local changes (also what other replicas' facts become here) -----------------------------------------
-
-  #setState(u: Upstream, state: AdminState): void {
-    const service = this.#topology.serviceOf(u.id) as ServicePool;
-    service.pool.setAdminState(u, state);
-    if (state === 'draining') service.drains.start(u);
-    else service.drains.stop(u);
-    this.#logger.info({ backend: u.id, state }, 'backend admin state changed');
-  }
-
-  #setWeight(u: Upstream, weight: number): void {
-    (this.#topology.serviceOf(u.id) as ServicePool).pool.setWeight(u, weight);
-    // The config in force follows, so a later reload compares against what runs and restores the file's weight.
-    this.#config = { ...this.#config, backends: this.#config.backends.map((b) => (b.id === u.id ? { ...b, weight } : b)) };
-    this.#logger.info({ backend: u.id, weight }, 'backend weight changed');
-  }
-
-  #add(backend: BackendConfig): Upstream | null {
-    const service = this.#topology.service(backend.pool);
-    if (service === undefined || this.#topology.upstream(backend.id) !== undefined) return null;
-    const u = new Upstream(backend);
-    u.healthy = false; // no traffic before the first probe says it is alive
-    service.pool.add(u);
-    this.#topology.changed();
-    void service.checker.track(u);
-    if (this.#boot !== null && (this.#state === 'starting' || this.#state === 'listening')) void this.#boot.track(u, u.poolName);
-    this.#config = { ...this.#config, backends: [...this.#config.backends, backend] };
-    this.#logger.info({ backend: backend.id, url: maskUrlPassword(backend.url), pool: backend.pool }, 'backend added');
-    return u;
-  }
-
-  #remove(id: string): Upstream | null {
-    const service = this.#topology.serviceOf(id);
-    const u = service?.pool.remove(id);
-    if (service === undefined || u === undefined) return null;
-    this.#topology.changed();
-    service.checker.untrack(id);
-    service.drains.stop(u);
-    this.#boot?.untrack(id);
-    this.#view.forget(id);
-    this.#metrics?.forgetBackend(id);
-    this.#config = { ...this.#config, backends: this.#config.backends.filter((b) => b.id !== id) };
-    this.#logger.info({ backend: id }, 'backend removed');
-    return u;
-  }
-
-  /** A fact another replica shared (never shared back from here). */
-  #applyAdmin(id: string, fact: AdminFact): void {
-    const u = this.#topology.upstream(id);
-    if (u === undefined) return;
-    // Another replica's weight passed the same check there; one that does not (a hand-edited key) is ignored.
-    if (fact.weight !== undefined && fact.weight !== u.configuredWeight && weightProblem(fact.weight) === null) this.#setWeight(u, fact.weight);
-    if (fact.state !== undefined && fact.state !== u.adminState) this.#setState(u, fact.state);
-  }
-
-  #applyBackend(id: string, fact: BackendFact): void {
-    if (fact.removed) {
-      this.#remove(id);
-      return;
-    }
-    const backend = backendFromSpec(fact.spec, this.#config);
-    if (backend === null) {
-      this.#logger.warn({ backend: id }, 'a backend shared by another replica is not usable here; skipped');
-      return;
-    }
-    const current = this.#topology.upstream(backend.id);
-    if (current !== undefined && current.url === backend.url && current.poolName === backend.pool) return;
-    if (current !== undefined) this.#remove(backend.id);
-    this.#add(backend);
-  }
 
   // ---- internals -------------------------------------------------------------------------------------------
 
@@ -378,12 +301,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   #createView(config: GatewayConfig): SharedView {
     const target = {
-      applyHealth: (id: string, up: boolean) => {
-        const u = this.#topology.upstream(id);
-        if (u !== undefined) this.#topology.serviceOf(id)?.pool.setHealthy(u, up);
-      },
-      applyAdmin: (id: string, fact: AdminFact) => this.#applyAdmin(id, fact),
-      applyBackend: (id: string, fact: BackendFact) => this.#applyBackend(id, fact),
+      applyHealth: (id: string, up: boolean) => this.#changes.applyHealth(id, up),
+      applyAdmin: (id: string, fact: AdminFact) => this.#changes.applyAdmin(id, fact),
+      applyBackend: (id: string, fact: BackendFact) => this.#changes.applyBackend(id, fact),
     };
     return new SharedView(this.#store, target, sharedViewOptions(config, this.#logger));
   }
@@ -472,7 +392,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   #stickySecret(config: GatewayConfig): string {
     if (config.sticky !== false && config.sticky.secret) return config.sticky.secret;
-    const fromEnv = process.env.KEYWAY_STICKY_SECRET;
+    const fromEnv = stickySecretFromEnv();
     if (fromEnv) return fromEnv;
     if (config.pools.every((p) => p.sticky === false)) return randomBytes(32).toString('base64url');
     this.#logger.warn(

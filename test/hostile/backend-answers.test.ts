@@ -17,8 +17,8 @@ before(async () => {
   gw = await startGateway({ backends: [{ id: 'a', url: backend.url }], sticky: false, retries: false, outlier: false });
 });
 after(async () => {
-  await gw.close();
-  await backend.close();
+  await gw?.close();
+  await backend?.close();
 });
 
 const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';

@@ -31,8 +31,8 @@ before(async () => {
   });
 });
 after(async () => {
-  await gw.close();
-  await backend.close();
+  await gw?.close();
+  await backend?.close();
 });
 
 const BASES = [

@@ -17,9 +17,9 @@ before(async () => {
   trusting = await startGateway({ backends: [{ id: 'a', url: backend.url }], sticky: false, trustedProxies: ['127.0.0.1'] });
 });
 after(async () => {
-  await gw.close();
-  await trusting.close();
-  await backend.close();
+  await gw?.close();
+  await trusting?.close();
+  await backend?.close();
 });
 
 const ADDRESS_CLAIMS: [string, string][] = [

@@ -21,9 +21,9 @@ before(async () => {
   wide = await startGateway({ backends: [{ id: 'a', url: backend.url }], sticky: false, limits: { maxHeaderCount: 5000, maxHeaderBytes: 1 << 20 } });
 });
 after(async () => {
-  await gw.close();
-  await wide.close();
-  await backend.close();
+  await gw?.close();
+  await wide?.close();
+  await backend?.close();
 });
 
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n';

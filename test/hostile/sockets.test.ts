@@ -21,8 +21,8 @@ before(async () => {
   gw = await startGateway({ backends: [{ id: 'a', url: backend.url }], sticky: false, timeouts: { clientHeadersMs: HEADERS_MS, clientIdleMs: IDLE_MS } });
 });
 after(async () => {
-  await gw.close();
-  await backend.close();
+  await gw?.close();
+  await backend?.close();
 });
 
 /** Opens a connection and resolves once it is connected; `closedAt` is set when the gateway closes it. */

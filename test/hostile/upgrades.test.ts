@@ -16,8 +16,8 @@ before(async () => {
   gw = await startGateway({ backends: [{ id: 'a', url: backend.url }], sticky: false, admin: { token: 'upgrade-test-token' }, bootHandshake: { path: '/.well-known/keyway/boot' } });
 });
 after(async () => {
-  await gw.close();
-  await backend.close();
+  await gw?.close();
+  await backend?.close();
 });
 
 const UPGRADES: Record<string, string[]> = {
