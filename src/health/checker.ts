@@ -127,20 +127,6 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     return true;
   }
 
-  /**
-   * Probes the upstream now (for admin use) and restarts its schedule from the end of this probe.
-   * If a probe is already in flight, returns that one instead of overlapping it. Resolves `undefined`
-   * for an unknown id, before `start()` or after `close()`.
-   */
-  checkNow(id: string): Promise<ProbeResult | undefined> {
-    const entry = this.#entries.get(id);
-    if (!entry || !this.#started || this.#closing) return Promise.resolve(undefined);
-    if (entry.running) return entry.running;
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
-    return this.#run(entry);
-  }
-
   /** Stops every schedule, aborts probes in flight and resolves once they have ended. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();

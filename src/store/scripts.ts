@@ -1,7 +1,8 @@
 /**
- * @module store/scripts: the Lua scripts, registered with ioredis `defineCommand` under versioned names and
- * called only through `runScript`. A script's integer status maps to a result or an error in one place.
+ * @module store/scripts: the Lua scripts, registered with ioredis `defineCommand` under names that carry a hash of
+ * their text, and called only through `runScript`. A script's integer status maps to a result or an error in one place.
  */
+import { createHash } from 'node:crypto';
 import { StoreScriptError } from '../errors.js';
 import { PUT_REGISTER_1 } from './lua/putRegister-1.js';
 import { PUT_VERDICT_1 } from './lua/putVerdict-1.js';
@@ -9,17 +10,25 @@ import { READ_STATE_3 } from './lua/readState-3.js';
 import type { RedisClient } from './redis-client.js';
 
 export interface StoreScript {
-  /** The ioredis command name; bump the version whenever the Lua changes meaning. */
+  /** The ioredis command name: `<name>_<first 12 hex digits of the text's SHA-1>`. */
   readonly command: string;
   readonly numberOfKeys: number;
   readonly lua: string;
 }
 
+/**
+ * A script whose registered name carries a hash of its text, so a changed script can never run under an old name
+ * (a client defined with the old text, a stale cached SHA) and no version number has to be remembered.
+ */
+export function defineScript(name: string, numberOfKeys: number, lua: string): StoreScript {
+  return { command: `${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 12)}`, numberOfKeys, lua };
+}
+
 /** Every script the store runs. */
 export const SCRIPTS = {
-  putVerdict: { command: 'kwPutVerdictV1', numberOfKeys: 1, lua: PUT_VERDICT_1 },
-  putRegister: { command: 'kwPutRegisterV1', numberOfKeys: 1, lua: PUT_REGISTER_1 },
-  readState: { command: 'kwReadStateV1', numberOfKeys: 3, lua: READ_STATE_3 },
+  putVerdict: defineScript('kwPutVerdict', 1, PUT_VERDICT_1),
+  putRegister: defineScript('kwPutRegister', 1, PUT_REGISTER_1),
+  readState: defineScript('kwReadState', 3, READ_STATE_3),
 } as const satisfies Record<string, StoreScript>;
 
 type ScriptCall = (...args: string[]) => Promise<unknown>;

@@ -130,7 +130,6 @@ describe('HealthChecker', () => {
       await sleep(200); // ten intervals: proving an absence needs a wait
       assert.equal(hits, seen);
       await assert.rejects(checker.start(), { code: 'KW_ERR_GATEWAY_STATE' });
-      assert.equal(await checker.checkNow('b1'), undefined);
     } finally {
       await s.close();
     }
@@ -205,24 +204,6 @@ describe('HealthChecker', () => {
     const seen = lateHits;
     await sleep(150);
     assert.equal(lateHits, seen);
-  });
-
-  it('checkNow() probes on demand and returns the result', opts, async (t) => {
-    let hits = 0;
-    const s = await listen((_req, res) => {
-      hits++;
-      res.end('ok');
-    });
-    t.after(() => s.close());
-    const pool = new UpstreamPool([backend(s.url, { intervalMs: 10_000 })]);
-    const checker = new HealthChecker(pool);
-    t.after(() => checker.close());
-    assert.equal(await checker.checkNow('b1'), undefined, 'not before start()');
-    await checker.start();
-    const r = await checker.checkNow('b1');
-    assert.equal(r?.ok, true);
-    assert.equal(hits, 2);
-    assert.equal(await checker.checkNow('nope'), undefined);
   });
 
   it('survives a throwing listener and logs it', opts, async (t) => {

@@ -1,0 +1,35 @@
+/**
+ * The Lua scripts' registered names carry a hash of their text (a changed script never runs under an old name),
+ * every name is unique, and each script declares as many keys as its text uses (`KEYS[n]`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { COORDINATOR_SCRIPTS } from '../../src/store/coordinator-scripts.js';
+import { SCRIPTS, defineScript } from '../../src/store/scripts.js';
+
+const ALL = { ...SCRIPTS, ...COORDINATOR_SCRIPTS };
+
+test('each script is registered as <name>_<12 hex of the SHA-1 of its text>, and names are unique', () => {
+  const names = new Set<string>();
+  for (const [key, script] of Object.entries(ALL)) {
+    const hash = createHash('sha1').update(script.lua).digest('hex').slice(0, 12);
+    assert.ok(script.command.endsWith(`_${hash}`), `${key}: ${script.command}`);
+    assert.ok(!names.has(script.command), `${script.command} twice`);
+    names.add(script.command);
+  }
+});
+
+test('a one-character change to a script changes its registered name', () => {
+  const a = defineScript('kwX', 1, "return redis.call('GET', KEYS[1])");
+  const b = defineScript('kwX', 1, "return redis.call('GET', KEYS[1]) ");
+  assert.notEqual(a.command, b.command);
+});
+
+test('each script uses exactly the keys it declares', () => {
+  for (const [key, script] of Object.entries(ALL)) {
+    const used = new Set([...script.lua.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1])));
+    const highest = Math.max(0, ...used);
+    assert.equal(highest, script.numberOfKeys, `${key} uses KEYS up to ${highest}, declares ${script.numberOfKeys}`);
+  }
+});
