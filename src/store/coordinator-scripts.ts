@@ -12,7 +12,7 @@ import { REMOVE_MEMBER_3 } from './lua/removeMember-3.js';
 import { REMOVE_OWNER_2 } from './lua/removeOwner-2.js';
 import { RESOLVE_DESTINATION_3 } from './lua/resolveDestination-3.js';
 import { RESOLVE_LOCK_1 } from './lua/resolveLock-1.js';
-import { defineScript, type StoreScript } from './scripts.js';
+import { defineScript, type StoreScript } from '../redis/index.js';
 
 /** Every coordinator script. Each takes the key base and the events channel as ARGV[1] and ARGV[2]. */
 export const COORDINATOR_SCRIPTS = {

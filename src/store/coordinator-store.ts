@@ -4,6 +4,7 @@
  * one channel over a second connection, opened on the first `subscribe()`.
  */
 import { KeywayError, StoreScriptError, StoreUnavailableError } from '../errors.js';
+import { closeClient, createRedisClient, defineScripts, runScript, scriptStatus, toStoreError, type RedisClient, type StoreScript } from '../redis/index.js';
 import type { Logger } from '../types.js';
 import { checkTtl, ttlToMs } from './check-args.js';
 import { encodeMetadata, parseLock, parseMembers, parseResolve } from './coordinator-codec.js';
@@ -17,10 +18,6 @@ import type {
   ResolveOutcome,
   ResolveRequest,
 } from './coordinator-types.js';
-import { createRedisClient, type RedisClient } from './redis-client.js';
-import { toStoreError } from './redis-store.js';
-import { closeClient } from './redis-watch.js';
-import { defineScripts, runScript, scriptStatus, type StoreScript } from './scripts.js';
 
 export interface CoordinatorStoreOptions {
   /** Put inside the hash tag of every key (`{coordinator}:co:...`); what all members and registries share. Default `coordinator`. */

@@ -1,11 +1,14 @@
-/** @module store: shared state for gateway replicas (memory or Redis); the only folder that imports ioredis. */
+/**
+ * @module store: shared state for gateway replicas (memory or Redis) and the coordinator's Redis store, both built
+ * on the one Redis layer (`redis/`).
+ */
 import type { RedisConfig } from '../config/types.js';
 import { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';
 import type { GatewayStore } from './types.js';
 import { RedisCoordinatorStore, type CoordinatorStoreOptions } from './coordinator-store.js';
 import type { CoordinatorStore } from './coordinator-types.js';
-import type { RedisClient } from './redis-client.js';
+import type { RedisClient } from '../redis/index.js';
 
 export type CreateGatewayStoreOptions = RedisStoreOptions & MemoryStoreOptions;
 
@@ -35,7 +38,7 @@ export {
   reconnectDelayMs,
   type RedisClient,
   type RedisClientOptions,
-} from './redis-client.js';
+} from '../redis/index.js';
 export { storeKeys, registerKey, verdictField, type StoreKeys } from './keys.js';
 export type {
   GatewayStore,

@@ -6,21 +6,28 @@
  */
 import { EventEmitter } from 'node:events';
 import type { RedisConfig } from '../config/types.js';
-import { KeywayError, StoreScriptError, StoreUnavailableError } from '../errors.js';
+import { StoreScriptError, StoreUnavailableError } from '../errors.js';
+import {
+  ChannelSubscription,
+  closeClient,
+  createRedisClient,
+  defineScripts,
+  describeRedis,
+  runScript,
+  scriptStatus,
+  toStoreError,
+  watchClient,
+  type ClientWatch,
+  type RedisClient,
+  type RedisClientOptions,
+  type StoreScript,
+} from '../redis/index.js';
 import type { Logger } from '../types.js';
 import { checkRegister, checkVerdict, ttlToMs } from './check-args.js';
 import { encodeEvent, parseEvent, parseState } from './codec.js';
 import { registerKey, storeKeys, verdictField, type StoreKeys } from './keys.js';
-import { closeClient, watchClient, type ClientWatch } from './redis-watch.js';
-import {
-  createRedisClient,
-  createSubscriber,
-  describeRedis,
-  type RedisClient,
-  type RedisClientOptions,
-} from './redis-client.js';
-import { SCRIPTS, defineScripts, runScript, scriptStatus, type StoreScript } from './scripts.js';
-import type { GatewayStore, Register, RegisterKind, SharedState, StoreEvents, Verdict } from './types.js';
+import { SCRIPTS } from './store-scripts.js';
+import type { GatewayStore, Register, RegisterKind, SharedState, StoreEvent, StoreEvents, Verdict } from './types.js';
 
 export interface RedisStoreOptions extends RedisClientOptions {
   /** pino-compatible; narrowed with `child({ component: 'store' })`. Default: silent. */
@@ -31,9 +38,6 @@ export interface RedisStoreOptions extends RedisClientOptions {
    */
   readonly client?: RedisClient;
 }
-
-/** Replies that mean "Redis cannot serve now", not "the script is wrong". */
-const TRANSIENT_REPLY = /^(CLUSTERDOWN|LOADING|MASTERDOWN|READONLY|TRYAGAIN|MOVED|ASK|BUSY|NOAUTH|WRONGPASS)\b/;
 
 /**
  * @example
@@ -48,17 +52,14 @@ export class RedisStore extends EventEmitter<StoreEvents> implements GatewayStor
   readonly #config: RedisConfig;
   readonly #log: Logger | undefined;
   readonly #client: RedisClient;
-  readonly #subscriber: RedisClient;
+  readonly #events: ChannelSubscription<StoreEvent>;
   readonly #ownsClient: boolean;
-  #watches: ClientWatch[] = [];
-  #subscribed = false;
-  #subscribeEpoch = 0;
+  #watch: ClientWatch | null = null;
   #up = false;
   #started = false;
   #closing: Promise<void> | undefined;
   #lastError: Error | undefined;
   readonly #lifetime = new AbortController();
-  #resubscribeTimer: NodeJS.Timeout | undefined;
 
   constructor(config: RedisConfig, options: RedisStoreOptions = {}) {
     super();
@@ -67,8 +68,15 @@ export class RedisStore extends EventEmitter<StoreEvents> implements GatewayStor
     this.#log = options.logger?.child({ component: 'store' });
     this.#ownsClient = options.client === undefined;
     this.#client = options.client ?? createRedisClient(config, options);
-    this.#subscriber = createSubscriber(this.#client);
-    defineScripts(this.#client);
+    this.#events = new ChannelSubscription(this.#client, {
+      channel: this.keys.events,
+      parse: (message) => parseEvent(message) ?? null,
+      onEvent: (event) => this.emit('event', event),
+      onMalformed: () => this.#malformed(),
+      onState: () => this.#update(),
+      onError: (err) => this.#connectionError(err),
+    });
+    defineScripts(this.#client, SCRIPTS);
   }
 
   /** True while commands can run and events flow. */
@@ -121,63 +129,29 @@ export class RedisStore extends EventEmitter<StoreEvents> implements GatewayStor
   }
 
   async #shutdown(): Promise<void> {
-    clearTimeout(this.#resubscribeTimer);
     this.#up = false;
     this.#lifetime.abort();
-    for (const watch of this.#watches) watch.stop();
-    this.#watches = [];
-    this.#subscriber.removeAllListeners('message');
-    await Promise.all([closeClient(this.#subscriber), this.#ownsClient ? closeClient(this.#client) : undefined]);
+    this.#watch?.stop();
+    this.#watch = null;
+    await Promise.all([this.#events.close(), this.#ownsClient ? closeClient(this.#client) : undefined]);
   }
 
   #connect(): void {
     this.#started = true;
-    const onError = (err: Error): void => {
-      this.#lastError = err;
-      this.#log?.debug({ err: err.message, redis: describeRedis(this.#config) }, 'redis connection error');
-    };
-    this.#watches.push(
-      watchClient(this.#client, { onChange: () => this.#update(), onError }),
-      watchClient(this.#subscriber, {
-        onChange: (ready) => (ready ? this.#subscribe() : this.#unsubscribed()),
-        onError,
-      }),
-    );
-    this.#subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
+    this.#watch = watchClient(this.#client, { onChange: () => this.#update(), onError: (err) => this.#connectionError(err) });
+    this.#events.start();
     this.#update();
   }
 
-  /** Subscribes on each `ready` of the subscriber; a late answer from an earlier connection is ignored. */
-  #subscribe(): void {
-    clearTimeout(this.#resubscribeTimer);
-    this.#subscribed = false;
-    if (this.#closing || this.#subscriber.status !== 'ready') return;
-    const epoch = ++this.#subscribeEpoch;
-    this.#subscriber.subscribe(this.keys.events).then(
-      () => {
-        if (epoch !== this.#subscribeEpoch) return;
-        this.#subscribed = true;
-        this.#update();
-      },
-      (err: Error) => {
-        if (epoch !== this.#subscribeEpoch) return;
-        // The connection may stay up, so no `ready` would come to retry: try again shortly.
-        this.#lastError = err;
-        this.#resubscribeTimer = setTimeout(() => this.#subscribe(), 200).unref();
-      },
-    );
-  }
-
-  #unsubscribed(): void {
-    this.#subscribeEpoch++;
-    this.#subscribed = false;
-    this.#update();
+  #connectionError(err: Error): void {
+    this.#lastError = err;
+    this.#log?.debug({ err: err.message, redis: describeRedis(this.#config) }, 'redis connection error');
   }
 
   /** Emits `up`/`down` on each change of "both connections ready and subscribed". */
   #update(): void {
     if (this.#closing) return;
-    const up = this.#client.status === 'ready' && this.#subscriber.status === 'ready' && this.#subscribed;
+    const up = this.#client.status === 'ready' && this.#events.subscriber.status === 'ready' && this.#events.subscribed;
     if (up === this.#up) return;
     this.#up = up;
     if (up) {
@@ -190,14 +164,8 @@ export class RedisStore extends EventEmitter<StoreEvents> implements GatewayStor
     this.emit('down', err);
   }
 
-  #onMessage(channel: string, message: string): void {
-    if (channel !== this.keys.events || this.#closing) return;
-    const event = parseEvent(message);
-    if (event) {
-      this.emit('event', event);
-      return;
-    }
-    const err = new StoreScriptError(`ignored a malformed message on ${channel}`);
+  #malformed(): void {
+    const err = new StoreScriptError(`ignored a malformed message on ${this.keys.events}`);
     this.#log?.warn({ err: err.message }, 'malformed store event');
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
@@ -230,15 +198,4 @@ export class RedisStore extends EventEmitter<StoreEvents> implements GatewayStor
       throw toStoreError(err, script);
     }
   }
-}
-
-/** A script error from Redis is `StoreScriptError`; everything else (no link, timeout, failover) is unavailability. */
-export function toStoreError(err: unknown, script: StoreScript): Error {
-  if (err instanceof KeywayError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  const isReply = err instanceof Error && err.name === 'ReplyError';
-  if (isReply && !TRANSIENT_REPLY.test(message)) {
-    return new StoreScriptError(`script ${script.command} failed: ${message}`, err);
-  }
-  return new StoreUnavailableError(`redis unavailable: ${message}`, err);
 }

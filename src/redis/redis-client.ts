@@ -1,5 +1,5 @@
 /**
- * @module store/redis-client: builds ioredis connections from `RedisConfig` (URL, Sentinel or Cluster) with
+ * @module redis/redis-client: builds ioredis connections from `RedisConfig` (URL, Sentinel or Cluster) with
  * the gateway's failure policy: fail fast while disconnected, reconnect forever with capped backoff.
  */
 import type { ConnectionOptions } from 'node:tls';

@@ -1,5 +1,5 @@
 /**
- * @module store/redis-watch: connection lifecycle helpers shared by the store's two connections: follow
+ * @module redis/connection-watch: connection lifecycle helpers shared by every Redis connection: follow
  * ready/lost transitions, and close a connection for good without leaving a socket or a timer behind.
  */
 import { once } from 'node:events';

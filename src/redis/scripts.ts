@@ -1,12 +1,9 @@
 /**
- * @module store/scripts: the Lua scripts, registered with ioredis `defineCommand` under names that carry a hash of
+ * @module redis/scripts: the Lua scripts, registered with ioredis `defineCommand` under names that carry a hash of
  * their text, and called only through `runScript`. A script's integer status maps to a result or an error in one place.
  */
 import { createHash } from 'node:crypto';
 import { StoreScriptError } from '../errors.js';
-import { PUT_REGISTER_1 } from './lua/putRegister-1.js';
-import { PUT_VERDICT_1 } from './lua/putVerdict-1.js';
-import { READ_STATE_3 } from './lua/readState-3.js';
 import type { RedisClient } from './redis-client.js';
 
 export interface StoreScript {
@@ -24,20 +21,11 @@ export function defineScript(name: string, numberOfKeys: number, lua: string): S
   return { command: `${name}_${createHash('sha1').update(lua).digest('hex').slice(0, 12)}`, numberOfKeys, lua };
 }
 
-/** Every script the store runs. */
-export const SCRIPTS = {
-  putVerdict: defineScript('kwPutVerdict', 1, PUT_VERDICT_1),
-  putRegister: defineScript('kwPutRegister', 1, PUT_REGISTER_1),
-  readState: defineScript('kwReadState', 3, READ_STATE_3),
-} as const satisfies Record<string, StoreScript>;
 
 type ScriptCall = (...args: string[]) => Promise<unknown>;
 
-/**
- * Registers every script of `scripts` (default: the gateway store's) on `client` (ioredis runs EVALSHA and falls
- * back to EVAL after a restart).
- */
-export function defineScripts(client: RedisClient, scripts: Readonly<Record<string, StoreScript>> = SCRIPTS): void {
+/** Registers every script of `scripts` on `client` (ioredis runs EVALSHA and falls back to EVAL after a restart). */
+export function defineScripts(client: RedisClient, scripts: Readonly<Record<string, StoreScript>>): void {
   for (const script of Object.values(scripts)) {
     if (commandOf(client, script) === undefined) {
       client.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });

@@ -1,0 +1,129 @@
+/**
+ * @module redis/channel-subscription: the one subscribe-with-retry every Redis user builds on. A pub/sub channel on
+ * a connection of its own (duplicated from the command connection), subscribed again on every `ready` (after a
+ * reconnect or a failover) and retried while the connection stays up; a late answer from an earlier connection is
+ * ignored. Messages are parsed by the caller's codec; a malformed one is reported, never delivered.
+ */
+import { StoreUnavailableError } from '../errors.js';
+import { closeClient, watchClient, type ClientWatch } from './connection-watch.js';
+import { createSubscriber, type RedisClient } from './redis-client.js';
+
+export interface ChannelSubscriptionOptions<E> {
+  readonly channel: string;
+  /** The message as an event, or null when malformed. */
+  parse(message: string): E | null;
+  onEvent(event: E): void;
+  /** A message `parse` refused. */
+  onMalformed(): void;
+  /** Whether the channel is subscribed now; called on every change. */
+  onState?(subscribed: boolean): void;
+  /** A connection or subscribe error; the subscription goes on retrying by itself. */
+  onError?(err: Error): void;
+}
+
+/** How long a failed SUBSCRIBE waits before it is sent again on a connection that stayed up. */
+const RETRY_MS = 200;
+
+export class ChannelSubscription<E> {
+  /** The subscriber connection (its `status` tells whether it is up). */
+  readonly subscriber: RedisClient;
+  readonly #o: ChannelSubscriptionOptions<E>;
+  #watch: ClientWatch | null = null;
+  #subscribed = false;
+  #waiting: Promise<void>;
+  #markSubscribed: () => void = () => undefined;
+  #epoch = 0;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(client: RedisClient, options: ChannelSubscriptionOptions<E>) {
+    this.#o = options;
+    this.#waiting = this.#pending();
+    this.subscriber = createSubscriber(client);
+  }
+
+  /** Whether the channel is subscribed on a ready connection. */
+  get subscribed(): boolean {
+    return this.#subscribed;
+  }
+
+  /** Connects (if nobody has) and keeps the channel subscribed until `close()`. Idempotent. */
+  start(): void {
+    if (this.#watch !== null || this.#closed) return;
+    this.subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
+    this.#watch = watchClient(this.subscriber, {
+      onChange: (ready) => (ready ? this.#subscribe() : this.#lost()),
+      onError: (err) => this.#o.onError?.(err),
+    });
+  }
+
+  /** Resolves once subscribed; rejects with `StoreUnavailableError` after `timeoutMs` (the subscription goes on). */
+  async whenSubscribed(timeoutMs: number): Promise<void> {
+    if (this.#closed) throw new StoreUnavailableError(`channel ${this.#o.channel} is closed`);
+    if (this.#subscribed) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      // Unref'd: a subscription closed while still subscribing must not keep the process alive until it fires.
+      timer = setTimeout(() => reject(new StoreUnavailableError(`channel not subscribed within ${timeoutMs} ms`)), timeoutMs).unref();
+    });
+    try {
+      await Promise.race([this.#waiting, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Unsubscribes for good and closes the subscriber connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    this.#watch?.stop();
+    this.subscriber.removeAllListeners('message');
+    await closeClient(this.subscriber);
+  }
+
+  #pending(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#markSubscribed = resolve;
+    });
+  }
+
+  #subscribe(): void {
+    clearTimeout(this.#retry);
+    this.#setSubscribed(false);
+    if (this.#closed || this.subscriber.status !== 'ready') return;
+    const epoch = ++this.#epoch;
+    this.subscriber.subscribe(this.#o.channel).then(
+      () => {
+        if (epoch === this.#epoch && !this.#closed) this.#setSubscribed(true);
+      },
+      (err: Error) => {
+        if (epoch !== this.#epoch) return;
+        // The connection may stay up, so no `ready` would come to retry: try again shortly.
+        this.#o.onError?.(err);
+        this.#retry = setTimeout(() => this.#subscribe(), RETRY_MS).unref();
+      },
+    );
+  }
+
+  #lost(): void {
+    this.#epoch++;
+    this.#setSubscribed(false);
+  }
+
+  #setSubscribed(subscribed: boolean): void {
+    if (subscribed === this.#subscribed) return;
+    this.#subscribed = subscribed;
+    if (subscribed) this.#markSubscribed();
+    else this.#waiting = this.#pending();
+    this.#o.onState?.(subscribed);
+  }
+
+  #onMessage(channel: string, message: string): void {
+    if (channel !== this.#o.channel || this.#closed) return;
+    const event = this.#o.parse(message);
+    if (event === null) this.#o.onMalformed();
+    else this.#o.onEvent(event);
+  }
+}
