@@ -8,7 +8,7 @@ import { HealthChecker } from '../health/index.js';
 import { StickySessions, compileKeyExtractor } from '../sticky/index.js';
 import type { Logger } from '../types.js';
 import { UpstreamPool, type Upstream } from '../upstream/index.js';
-import type { RedisClient } from '../store/index.js';
+import type { RedisClient } from '../redis/index.js';
 import { BackendPicker } from './backend-picker.js';
 import { DestinationRouting } from './destination-routing.js';
 import { DrainTracker } from './drain-tracker.js';

@@ -4,7 +4,8 @@
  * `Member`; every call is one Redis script of the coordinator store.
  */
 import { EventEmitter } from 'node:events';
-import { createCoordinatorStore, type CoordinatorStore, type RedisClient } from '../store/index.js';
+import type { RedisClient } from '../redis/index.js';
+import { createCoordinatorStore, type CoordinatorStore } from '../store/index.js';
 import type { Logger } from '../types.js';
 
 export interface MemberOptions {

@@ -2,7 +2,7 @@
  * @module registry/registry-options: the `Registry` constructor's options (the names @platformatic/coordinator
  * users already pass), their defaults, and their validation, done once before anything is created.
  */
-import type { RedisClient } from '../store/index.js';
+import type { RedisClient } from '../redis/index.js';
 import type { Logger } from '../types.js';
 import { createStrategy, type AllocationStrategy, type AllocationStrategyName } from './strategies.js';
 

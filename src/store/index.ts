@@ -31,14 +31,6 @@ export function createCoordinatorStore(redis: string | RedisClient, options: Coo
 export { MemoryBackend, type MemoryBackendOptions, type MemoryListener } from './memory-backend.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { RedisStore, type RedisStoreOptions } from './redis-store.js';
-export {
-  createRedisClient,
-  createSubscriber,
-  describeRedis,
-  reconnectDelayMs,
-  type RedisClient,
-  type RedisClientOptions,
-} from '../redis/index.js';
 export { storeKeys, registerKey, verdictField, type StoreKeys } from './keys.js';
 export type {
   GatewayStore,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Member, type MemberOptions } from '../../src/registry/index.js';
-import { coordinatorKeys, createRedisClient, type RedisClient } from '../../src/store/index.js';
+import { createRedisClient, type RedisClient } from '../../src/redis/index.js';
+import { coordinatorKeys } from '../../src/store/index.js';
 import { randomPrefix, startRedisServer, testRedisConfig, type RedisServer } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 

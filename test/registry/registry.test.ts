@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry, type AllocationStrategy } from '../../src/registry/index.js';
-import { createRedisClient } from '../../src/store/index.js';
+import { createRedisClient } from '../../src/redis/index.js';
 import { testRedisConfig } from '../helpers/redis.js';
 import { fixture, nextEvent, suiteFixture } from './helpers.js';
 

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../src/errors.js';
-import { createGatewayStore, createRedisClient, RedisStore, storeKeys } from '../../src/store/index.js';
+import { createRedisClient } from '../../src/redis/index.js';
+import { createGatewayStore, RedisStore, storeKeys } from '../../src/store/index.js';
 import { freePort, randomPrefix, startRedisServer, testRedisConfig, type RedisServer } from '../helpers/redis.js';
 import { EventQueue, storeConformance } from './store-conformance.js';
 
