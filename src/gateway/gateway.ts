@@ -12,10 +12,10 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AlertManager, createAlertChannels } from '../alerts/index.js';
 import { stickySecretFromEnv, weightProblem, type BackendConfig, type GatewayConfig, type RedisConfig } from '../config/index.js';
-import { BadRequestError, GatewayStateError, NoBackendError, NoRouteError } from '../errors.js';
+import { BadRequestError, GatewayStateError } from '../errors.js';
 import type { BootWatcher } from '../handshake/index.js';
 import { AccessLog, GatewayMetrics, createLogger } from '../observe/index.js';
-import { admissionError, isPath, responseOnSocket, type AdmissionLimits } from '../proxy/index.js';
+import { Answers, admissionError, isPath, responseOnSocket, type AdmissionLimits } from '../proxy/index.js';
 import { SharedView, type AdminFact, type BackendFact, type SharedViewStatus } from '../replication/index.js';
 import { Router } from '../routing/index.js';
 import { createRedisClient, type RedisClient } from '../redis/index.js';
@@ -55,8 +55,6 @@ export interface GatewayOptions {
 
 type State = 'new' | 'starting' | 'listening' | 'closing' | 'closed';
 
-const NO_BACKEND = new NoBackendError('no healthy backend available');
-const HIDDEN = new NoRouteError('not found');
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   #config: GatewayConfig;
@@ -363,10 +361,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const url = req.url as string;
     if (this.#isAdmin(url)) {
       if (this.#admin) this.#admin(req, res);
-      else this.#traffic.refuse(req, res, NO_BACKEND);
+      else this.#traffic.refuse(req, res, Answers.noBackend);
       return;
     }
-    if (this.#bootPath !== null && isPath(url, this.#bootPath)) return this.#traffic.refuse(req, res, HIDDEN);
+    if (this.#bootPath !== null && isPath(url, this.#bootPath)) return this.#traffic.refuse(req, res, Answers.hidden);
     if (socket !== null && isWebSocket(req)) this.#traffic.handleUpgrade(req, res, socket, head as Buffer);
     else this.#traffic.handleRequest(req, res);
   }

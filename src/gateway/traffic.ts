@@ -7,9 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { GatewayConfig } from '../config/index.js';
-import { BadRequestError, NoBackendError, NoRouteError, UpstreamError, type KeywayError } from '../errors.js';
+import type { KeywayError, NoBackendError, NoRouteError } from '../errors.js';
 import { channels, type AccessLog, type GatewayMetrics } from '../observe/index.js';
 import {
+  Answers,
   Exchange,
   HttpForwarder,
   RetryBudget,
@@ -24,13 +25,6 @@ import type { DestinationRouting } from './destination-routing.js';
 import type { ServicePool } from './service-pool.js';
 import type { Topology } from './topology.js';
 
-const NO_BACKEND = new NoBackendError('no healthy backend available');
-const NO_ROUTE = new NoRouteError();
-const NO_DESTINATION_ID = new BadRequestError('bad request: the request names no destination');
-const UNKNOWN_DESTINATION = new NoRouteError('unknown destination');
-const ORPHANED = new NoBackendError('no live member owns this destination');
-const COORDINATOR_DOWN = new NoBackendError('the coordinator is unreachable');
-const UPSTREAM_FAILED = new UpstreamError('bad gateway: the backend failed to answer');
 
 export interface TrafficParts {
   readonly config: GatewayConfig;
@@ -97,13 +91,13 @@ export class Traffic implements ExchangeHandler<ServicePool> {
   /** A request that passed admission (plain, or an upgrade to something other than WebSocket on a bound response). */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
     const service = this.#route(req, false);
-    if (service === null) return this.refuse(req, res, NO_ROUTE);
+    if (service === null) return this.refuse(req, res, Answers.noRoute);
     if (service.destination !== null) {
       void this.#viaDestination(req, res, service);
       return;
     }
     const upstream = this.#target(req, service);
-    if (upstream === null) return this.refuse(req, res, NO_BACKEND);
+    if (upstream === null) return this.refuse(req, res, Answers.noBackend);
     const served = this.#served as ServicePool;
     const ex = new Exchange(req, res, served, upstream, this.#pick.setCookie, this.closing, performance.now());
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ req, pool: served.name, backend: upstream.id, websocket: false });
@@ -115,15 +109,15 @@ export class Traffic implements ExchangeHandler<ServicePool> {
 
   /** A WebSocket upgrade that passed admission; `res` is bound to `socket` and answers every refusal. */
   handleUpgrade(req: IncomingMessage, res: ServerResponse, socket: Duplex, head: Buffer): void {
-    if (this.closing) return this.refuse(req, res, NO_BACKEND);
+    if (this.closing) return this.refuse(req, res, Answers.noBackend);
     const service = this.#route(req, true);
-    if (service === null) return this.refuse(req, res, NO_ROUTE);
+    if (service === null) return this.refuse(req, res, Answers.noRoute);
     if (service.destination !== null) {
       void this.#upgradeViaDestination(req, res, socket, head, service);
       return;
     }
     const upstream = this.#target(req, service);
-    if (upstream === null) return this.refuse(req, res, NO_BACKEND);
+    if (upstream === null) return this.refuse(req, res, Answers.noBackend);
     const served = this.#served as ServicePool;
     if (served !== service) this.#markFallback(req, null, service.name);
     this.#tunnel(req, res, socket, head, served, upstream, this.#pick.setCookie);
@@ -187,7 +181,7 @@ export class Traffic implements ExchangeHandler<ServicePool> {
   async #viaDestination(req: IncomingMessage, res: ServerResponse, service: ServicePool): Promise<void> {
     const d = service.destination as DestinationRouting;
     const id = d.idOf(req);
-    if (id === null) return this.refuse(req, res, NO_DESTINATION_ID);
+    if (id === null) return this.refuse(req, res, Answers.noDestinationId);
     const target = await this.#resolve(d, id);
     if (!(target instanceof Upstream)) return this.refuse(req, res, target);
     if (res.destroyed) return;
@@ -202,7 +196,7 @@ export class Traffic implements ExchangeHandler<ServicePool> {
   async #upgradeViaDestination(req: IncomingMessage, res: ServerResponse, socket: Duplex, head: Buffer, service: ServicePool): Promise<void> {
     const d = service.destination as DestinationRouting;
     const id = d.idOf(req);
-    const target = id === null ? NO_DESTINATION_ID : await this.#resolve(d, id);
+    const target = id === null ? Answers.noDestinationId : await this.#resolve(d, id);
     if (socket.destroyed) return;
     if (target instanceof Upstream) this.#tunnel(req, res, socket, head, service, target, undefined);
     else this.refuse(req, res, target);
@@ -212,9 +206,9 @@ export class Traffic implements ExchangeHandler<ServicePool> {
   async #resolve(d: DestinationRouting, id: string, suspect: string | null = null): Promise<Upstream | NoRouteError | NoBackendError> {
     try {
       const target = await d.resolve(id, suspect);
-      return target === 'unknown' ? UNKNOWN_DESTINATION : target === 'orphaned' ? ORPHANED : target;
+      return target === 'unknown' ? Answers.unknownDestination : target === 'orphaned' ? Answers.orphaned : target;
     } catch {
-      return COORDINATOR_DOWN;
+      return Answers.coordinatorDown;
     }
   }
 
@@ -231,7 +225,7 @@ export class Traffic implements ExchangeHandler<ServicePool> {
     void this.#resolve(d, id, refused ? failed.id : null).then((next) => {
       if (ex.res.destroyed || ex.res.headersSent) return;
       if (!(next instanceof Upstream) || next === failed) {
-        sendError(ex.res, next instanceof Upstream ? UPSTREAM_FAILED : next, !ex.req.complete);
+        sendError(ex.res, next instanceof Upstream ? Answers.upstreamFailed : next, !ex.req.complete);
         return;
       }
       failed.inflight--;

@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { BadRequestError, UpstreamError, UpstreamTimeoutError } from '../errors.js';
+import { Answers } from './answers.js';
 import type { Upstream } from '../upstream/index.js';
 import { sendError } from './error-response.js';
 import type { Exchange, ExchangeHandler } from './exchange.js';
@@ -26,12 +26,7 @@ export interface ForwarderOptions extends RequestHeaderOptions, Deadlines {
   readonly idempotencyKey: boolean;
 }
 
-const UPSTREAM_ERROR = new UpstreamError('bad gateway: the backend failed to answer');
-const TIMEOUT_ERROR = new UpstreamTimeoutError('gateway timeout: the backend did not answer in time');
-const TOO_LARGE = new BadRequestError('payload too large', 413);
-const UNFORWARDABLE = new BadRequestError('bad request: the request cannot be forwarded');
 /** A backend's answer node will not write (a status outside 100-999, a header it refuses). */
-const BAD_ANSWER = new UpstreamError('bad gateway: the backend sent an answer that cannot be relayed');
 
 const UNASKED_UPGRADE = new Error('the backend switched protocols unasked');
 
@@ -74,7 +69,7 @@ export class HttpForwarder<R = unknown> {
       proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, this.#agents, this.#options);
     } catch {
       // node validates what it writes; whatever in the request it refuses is the client's to fix, never a crash.
-      sendError(ex.res, UNFORWARDABLE, true);
+      sendError(ex.res, Answers.unforwardable, true);
       return;
     }
     ex.proxyReq = proxyReq;
@@ -96,7 +91,7 @@ export class HttpForwarder<R = unknown> {
         return;
       }
       if (err instanceof BodyTooLarge) {
-        sendError(ex.res, TOO_LARGE, true);
+        sendError(ex.res, Answers.tooLarge, true);
         return;
       }
       const timedOut = err instanceof DeadlineExceeded && err.phase === 'response';
@@ -104,7 +99,7 @@ export class HttpForwarder<R = unknown> {
       const retryable = mayRetry(req, facts, this.#options.idempotencyKey);
       if (retryable) this.#unpipe(ex, proxyReq);
       if (this.#handler.onAttemptFailed(ex, err, retryable)) return;
-      sendError(ex.res, err instanceof DeadlineExceeded ? TIMEOUT_ERROR : UPSTREAM_ERROR, !req.complete);
+      sendError(ex.res, err instanceof DeadlineExceeded ? Answers.timeout : Answers.upstreamFailed, !req.complete);
     };
     proxyReq.on('error', fail);
     // A 101 to a request that asked for no upgrade: node would cut the socket and report nothing, leaving the
@@ -163,7 +158,7 @@ function relayResponse(proxyRes: IncomingMessage, ex: Exchange): void {
     // Nothing was written: the client gets a 502 of the gateway's own instead of a process that exits.
     proxyRes.destroy();
     res.statusMessage = '';
-    sendError(res, BAD_ANSWER, !ex.req.complete);
+    sendError(res, Answers.badAnswer, !ex.req.complete);
     return;
   }
   proxyRes.on('data', (chunk: Buffer) => {

@@ -5,6 +5,7 @@ export { Exchange, type ExchangeHandler } from './exchange.js';
 export { RetryBudget } from './retry-budget.js';
 export { mayRetry, isIdempotent, type AttemptFacts } from './retry-policy.js';
 export { sendError } from './error-response.js';
+export { Answers } from './answers.js';
 export { admissionError, isHostValue, isOriginForm, isPath, type AdmissionLimits } from './admission.js';
 export { buildRequestHeaders, type RequestHeaderOptions } from './request-headers.js';
 export { filterResponseHeaders } from './response-headers.js';

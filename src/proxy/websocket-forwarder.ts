@@ -6,7 +6,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BadRequestError, UpstreamError, UpstreamTimeoutError } from '../errors.js';
+import { Answers } from './answers.js';
 import type { Upstream } from '../upstream/index.js';
 import { sendError } from './error-response.js';
 import { hostOf } from './http-forwarder.js';
@@ -15,10 +15,6 @@ import { filterResponseHeaders } from './response-headers.js';
 import { buildRequestHeaders } from './request-headers.js';
 import { DeadlineExceeded, openUpstreamRequest } from './upstream-request.js';
 
-const UPSTREAM_ERROR = new UpstreamError('bad gateway: the backend failed to accept the WebSocket');
-const TIMEOUT_ERROR = new UpstreamTimeoutError('gateway timeout: the backend did not answer the WebSocket handshake');
-const UNFORWARDABLE = new BadRequestError('bad request: the request cannot be forwarded');
-const BAD_ANSWER = new UpstreamError('bad gateway: the backend sent an answer that cannot be relayed');
 
 export interface WebSocketOptions extends RequestHeaderOptions {
   readonly connectMs: number;
@@ -69,13 +65,13 @@ export class WebSocketForwarder {
       // A one-off socket: an upgraded connection never returns to a keep-alive pool.
       proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, false, this.#deadlines);
     } catch {
-      sendError(res, UNFORWARDABLE, true);
+      sendError(res, Answers.unforwardable, true);
       return;
     }
     socket.once('close', () => proxyReq.destroy());
     proxyReq.on('error', (err) => {
       hooks.onFailed();
-      sendError(res, err instanceof DeadlineExceeded ? TIMEOUT_ERROR : UPSTREAM_ERROR, true);
+      sendError(res, err instanceof DeadlineExceeded ? Answers.wsTimeout : Answers.wsFailed, true);
     });
     proxyReq.on('response', (answer) => relayRefusal(answer, res));
     proxyReq.on('upgrade', (proxyRes, proxySocket, proxyHead) => {
@@ -139,7 +135,7 @@ function relayRefusal(answer: IncomingMessage, res: ServerResponse): void {
   } catch {
     answer.destroy();
     res.statusMessage = '';
-    sendError(res, BAD_ANSWER, true);
+    sendError(res, Answers.badAnswer, true);
     return;
   }
   answer.pipe(res);
