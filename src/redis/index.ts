@@ -15,4 +15,5 @@ export {
 export { closeClient, watchClient, type ClientWatch, type WatchHandlers } from './connection-watch.js';
 export { defineScript, defineScripts, runScript, scriptStatus, type StoreScript } from './scripts.js';
 export { toStoreError } from './errors.js';
+export { keysOf, loadLua } from './lua.js';
 export { ChannelSubscription, type ChannelSubscriptionOptions } from './channel-subscription.js';

@@ -32,7 +32,7 @@ export interface CoordinatorKeys {
 
 /**
  * Keys for `keyPrefix` (non-empty, no braces). The Lua scripts build the same names from `base`: keep
- * `lua/coordinator-common.ts` in step with the functions here.
+ * `lua/_coordinator.lua` in step with the functions here.
  *
  * @example
  * coordinatorKeys('coordinator').destination('tenant-1') // '{coordinator}:co:dest:tenant-1'

@@ -34,3 +34,21 @@ test('each script uses exactly the keys it declares', () => {
     assert.equal(highest, script.numberOfKeys, `${key} uses KEYS up to ${highest}, declares ${script.numberOfKeys}`);
   }
 });
+
+test('loadLua inlines each `--! include` once, nested includes too; keysOf reads the count from the name', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { pathToFileURL } = await import('node:url');
+  const { keysOf, loadLua } = await import('../../src/redis/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'keyway-lua-'));
+  writeFileSync(join(dir, '_a.lua'), 'local A = 1\n');
+  writeFileSync(join(dir, '_b.lua'), '--! include a\nlocal B = A + 1\n');
+  writeFileSync(join(dir, 'doIt-2.lua'), '-- KEYS[1] x\n--! include b\n--! include a\nreturn redis.call("GET", KEYS[2])\n');
+  const text = loadLua(pathToFileURL(`${dir}/`), 'doIt-2');
+  assert.equal(text.match(/local A = 1/g)?.length, 1);
+  assert.ok(text.indexOf('local A') < text.indexOf('local B'));
+  assert.ok(!text.includes('--! include'));
+  assert.equal(keysOf('doIt-2'), 2);
+  assert.throws(() => keysOf('doIt'), /-<numberOfKeys>/);
+});

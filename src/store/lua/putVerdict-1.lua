@@ -1,19 +1,16 @@
-/** @module store/lua/putVerdict-1: one replica's verdict on one backend; publishes only on a change. */
-import { LUA_COMMON } from './common.js';
-
-/**
- * KEYS[1]  verdicts hash
- * ARGV[1]  field `<backendId>|<replicaId>`
- * ARGV[2]  backendId
- * ARGV[3]  replicaId
- * ARGV[4]  up: '1' or '0'
- * ARGV[5]  sinceMs (decimal string, kept verbatim)
- * ARGV[6]  ttlMs (integer > 0)
- * ARGV[7]  pub/sub channel
- * ARGV[8]  event JSON to publish
- * Returns  1 stored and published (new, or `up`/`sinceMs` changed), 0 stored as a refresh, -1 bad arguments
- */
-export const PUT_VERDICT_1 = `${LUA_COMMON}
+-- putVerdict-1: one replica's verdict on one backend; publishes only on a change.
+--
+-- KEYS[1]  verdicts hash
+-- ARGV[1]  field `<backendId>|<replicaId>`
+-- ARGV[2]  backendId
+-- ARGV[3]  replicaId
+-- ARGV[4]  up: '1' or '0'
+-- ARGV[5]  sinceMs (decimal string, kept verbatim)
+-- ARGV[6]  ttlMs (integer > 0)
+-- ARGV[7]  pub/sub channel
+-- ARGV[8]  event JSON to publish
+-- Returns  1 stored and published (new, or `up`/`sinceMs` changed), 0 stored as a refresh, -1 bad arguments
+--! include common
 local ttl = tonumber(ARGV[6])
 if not ttl or ttl < 1 or ttl ~= math.floor(ttl) or (ARGV[4] ~= '1' and ARGV[4] ~= '0') then return -1 end
 local now = nowMs()
@@ -30,4 +27,3 @@ if changed then
   return 1
 end
 return 0
-`;

@@ -1,20 +1,12 @@
-/**
- * @module store/lua/coordinator-common: Lua helpers pasted at the top of every coordinator script.
- *
- * Convention: every coordinator script takes `ARGV[1]` = the key base `{p}:co:` and `ARGV[2]` = the events
- * channel. Scripts declare in KEYS every key they can name up front; keys that depend on what a script reads (the
- * record of each owner in a set, each lock of a member) are built here from the base. That is safe on Redis
- * Cluster because the base holds the hash tag: every such key lies in the slot of the declared keys. The names
- * mirror `coordinator-keys.ts`.
- */
-import { LUA_COMPARE_BYTES, LUA_NOW_MS } from './common.js';
-
-/**
- * `memberKey(id)`, `memberLocksKey(id)`, `lockKey(id)`, `publish(event)`, `readMember(id)`,
- * `lighter(a, b)`, `leastLoaded(list)`, `dropLocks(memberId, setKey)`, `positiveInt(raw)`, plus `nowMs()` and
- * `compareBytes(a, b)`.
- */
-export const LUA_COORDINATOR = `${LUA_NOW_MS}
+-- Lua library `coordinator`, inlined where a script says `--! include coordinator` (a script cannot require).
+-- @module store/lua/coordinator-common: Lua helpers pasted at the top of every coordinator script.
+--
+-- Convention: every coordinator script takes `ARGV[1]` = the key base `{p}:co:` and `ARGV[2]` = the events
+-- channel. Scripts declare in KEYS every key they can name up front; keys that depend on what a script reads (the
+-- record of each owner in a set, each lock of a member) are built here from the base. That is safe on Redis
+-- Cluster because the base holds the hash tag: every such key lies in the slot of the declared keys. The names
+-- mirror `coordinator-keys.ts`.
+--! include now-ms
 local BASE, CHANNEL = ARGV[1], ARGV[2]
 
 local function memberKey(id) return BASE .. 'member:' .. id end
@@ -31,7 +23,7 @@ local function readMember(id)
   return { id = id, address = f[1], load = f[2] or '0' }
 end
 
-${LUA_COMPARE_BYTES}
+--! include compare-bytes
 -- Whether member a is preferred to b: lower load, then lower id.
 local function lighter(a, b)
   local la, lb = tonumber(a.load) or 0, tonumber(b.load) or 0
@@ -65,4 +57,3 @@ local function positiveInt(raw)
   if not n or n < 1 or n ~= math.floor(n) then return nil end
   return n
 end
-`;

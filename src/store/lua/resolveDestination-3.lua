@@ -1,32 +1,27 @@
-/**
- * @module store/lua/resolveDestination-3: the resolution of one destination, decided and written in one script so
- * that concurrent first touches bind exactly one owner and a cold resolve costs one round trip.
- */
-import { LUA_COORDINATOR } from './coordinator-common.js';
-
-/**
- * KEYS[1]  the destination's owner set
- * KEYS[2]  epochs hash (destinationId -> fencing epoch)
- * KEYS[3]  members index
- * ARGV[1]  key base `{p}:co:` (owners' and candidates' records are built from it: same slot)
- * ARGV[2]  events channel
- * ARGV[3]  destinationId
- * ARGV[4]  claimOnMiss: '1' or '0'
- * ARGV[5]  reassignOrphans: '1' or '0'
- * ARGV[6]  candidate memberId, '' for none
- * ARGV[7]  suspect memberId, '' for none: a member the caller could not reach; dead for this call only (its record
- *          and set entry stay; it is neither returned nor picked)
- * Returns  { 'owner', memberId, address, load, epoch }: a live owner (the candidate when it is one, else the
- *            least loaded, ties by id); dead owners beside it are removed (`binding` published)
- *          { 'claimed', memberId, address, load, epoch }: the set was empty and the candidate (or, when it is
- *            dead, the least-loaded live member) was bound; epoch incremented, `binding` published
- *          { 'reassigned', memberId, address, load, epoch, previousOwner... }: every owner was dead; the set
- *            now holds the new member only; epoch incremented, `binding` published
- *          { 'orphaned', epoch, owner... }: every owner is dead, and no reassignment (asked or possible)
- *          { 'unbound' }: empty set, and no claim (asked or possible)
- *          -1 bad arguments
- */
-export const RESOLVE_DESTINATION_3 = `${LUA_COORDINATOR}
+-- resolveDestination-3: the resolution of one destination, decided and written in one script so
+-- that concurrent first touches bind exactly one owner and a cold resolve costs one round trip.
+--
+-- KEYS[1]  the destination's owner set
+-- KEYS[2]  epochs hash (destinationId -> fencing epoch)
+-- KEYS[3]  members index
+-- ARGV[1]  key base `{p}:co:` (owners' and candidates' records are built from it: same slot)
+-- ARGV[2]  events channel
+-- ARGV[3]  destinationId
+-- ARGV[4]  claimOnMiss: '1' or '0'
+-- ARGV[5]  reassignOrphans: '1' or '0'
+-- ARGV[6]  candidate memberId, '' for none
+-- ARGV[7]  suspect memberId, '' for none: a member the caller could not reach; dead for this call only (its record
+--          and set entry stay; it is neither returned nor picked)
+-- Returns  { 'owner', memberId, address, load, epoch }: a live owner (the candidate when it is one, else the
+--            least loaded, ties by id); dead owners beside it are removed (`binding` published)
+--          { 'claimed', memberId, address, load, epoch }: the set was empty and the candidate (or, when it is
+--            dead, the least-loaded live member) was bound; epoch incremented, `binding` published
+--          { 'reassigned', memberId, address, load, epoch, previousOwner... }: every owner was dead; the set
+--            now holds the new member only; epoch incremented, `binding` published
+--          { 'orphaned', epoch, owner... }: every owner is dead, and no reassignment (asked or possible)
+--          { 'unbound' }: empty set, and no claim (asked or possible)
+--          -1 bad arguments
+--! include coordinator
 local destinationId, candidate, suspect = ARGV[3], ARGV[6], ARGV[7] or ''
 local claimOnMiss, reassignOrphans = ARGV[4] == '1', ARGV[5] == '1'
 
@@ -94,4 +89,3 @@ else
 end
 for _, id in ipairs(owners) do reply[#reply + 1] = id end
 return reply
-`;

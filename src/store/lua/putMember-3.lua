@@ -1,22 +1,19 @@
-/** @module store/lua/putMember-3: registration and heartbeat in one script, always writing the FULL record. */
-import { LUA_COORDINATOR } from './coordinator-common.js';
-
-/**
- * KEYS[1]  members index (ZSET memberId -> expiry ms)
- * KEYS[2]  member record (HASH address, load)
- * KEYS[3]  the member's lock set
- * ARGV[1]  key base `{p}:co:` (lock keys are built from it: same slot)
- * ARGV[2]  events channel
- * ARGV[3]  memberId
- * ARGV[4]  address
- * ARGV[5]  load (decimal string)
- * ARGV[6]  ttlMs (integer > 0)
- * ARGV[7]  lockTtlMs: integer > 0 refreshes the TTL of every lock the member still owns (heartbeat); '0' leaves
- *          the locks alone (registration)
- * Returns  1 when `member:up` was published (the record was absent, i.e. first registration or a heartbeat after
- *          expiry, or its address changed), 0 for a refresh, -1 bad arguments
- */
-export const PUT_MEMBER_3 = `${LUA_COORDINATOR}
+-- putMember-3: registration and heartbeat in one script, always writing the FULL record.
+--
+-- KEYS[1]  members index (ZSET memberId -> expiry ms)
+-- KEYS[2]  member record (HASH address, load)
+-- KEYS[3]  the member's lock set
+-- ARGV[1]  key base `{p}:co:` (lock keys are built from it: same slot)
+-- ARGV[2]  events channel
+-- ARGV[3]  memberId
+-- ARGV[4]  address
+-- ARGV[5]  load (decimal string)
+-- ARGV[6]  ttlMs (integer > 0)
+-- ARGV[7]  lockTtlMs: integer > 0 refreshes the TTL of every lock the member still owns (heartbeat); '0' leaves
+--          the locks alone (registration)
+-- Returns  1 when `member:up` was published (the record was absent, i.e. first registration or a heartbeat after
+--          expiry, or its address changed), 0 for a refresh, -1 bad arguments
+--! include coordinator
 local memberId, address, load = ARGV[3], ARGV[4], ARGV[5]
 local ttl = positiveInt(ARGV[6])
 if not ttl or not tonumber(load) or (ARGV[7] ~= '0' and not positiveInt(ARGV[7])) then return -1 end
@@ -42,4 +39,3 @@ end
 if oldAddress == address then return 0 end
 publish({ type = 'member:up', member = { memberId = memberId, address = address, load = tonumber(load) } })
 return 1
-`;

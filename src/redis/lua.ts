@@ -1,0 +1,28 @@
+/**
+ * @module redis/lua: Lua scripts read from `.lua` files, each opening with its KEYS/ARGV/Returns header (bullmq's
+ * layout). A script cannot `require`, so a line `--! include <lib>` is replaced by the file `_<lib>.lua` of the
+ * same folder (once per script, however often it is asked for). Read once, at load time.
+ */
+import { readFileSync } from 'node:fs';
+
+const INCLUDE = /^--! include ([\w-]+)[ \t]*$/gm;
+
+/** The text of `<dir>/<name>.lua` with its includes inlined. */
+export function loadLua(dir: URL, name: string): string {
+  const included = new Set<string>();
+  const read = (file: string): string => readFileSync(new URL(file, dir), 'utf8');
+  const expand = (text: string): string =>
+    text.replace(INCLUDE, (_line, lib: string) => {
+      if (included.has(lib)) return '';
+      included.add(lib);
+      return expand(read(`_${lib}.lua`));
+    });
+  return expand(read(`${name}.lua`));
+}
+
+/** How many keys a script takes, from its file name (`<verbNoun>-<numberOfKeys>`, STYLE.md's convention). */
+export function keysOf(name: string): number {
+  const n = Number(/-(\d+)$/.exec(name)?.[1]);
+  if (!Number.isInteger(n)) throw new Error(`lua script name ${name} must end in -<numberOfKeys>`);
+  return n;
+}
