@@ -7,6 +7,7 @@ import type { BootHandshakeConfig } from '../config/index.js';
 import { BootMismatchError, GatewayStateError } from '../errors.js';
 import type { Logger } from '../types.js';
 import type { Upstream } from '../upstream/index.js';
+import { PollLoop } from '../util/index.js';
 import type { BootAnswer } from './boot-answer.js';
 import { describeMismatch, diffSettings, type BootReference } from './compare.js';
 import { readBootAnswer, type BootRead } from './read-boot-answer.js';
@@ -39,16 +40,11 @@ export interface BootWatcherEvents {
   state: [upstream: Upstream, state: BootState, previous: BootState];
 }
 
-/** The next read starts `intervalMs` ± this fraction after the previous one ends. */
-const JITTER = 0.1;
-
 interface Entry {
   readonly upstream: Upstream;
   readonly pool: string;
-  readonly abort: AbortController;
-  timer: NodeJS.Timeout | undefined;
-  running: Promise<void> | undefined;
-  stopped: boolean;
+  /** Read, apply, wait: the one jittered poller (`util/poll-loop.ts`). */
+  readonly loop: PollLoop<BootRead>;
   bootId: string | undefined;
   state: BootState;
   differences: readonly string[];
@@ -84,7 +80,7 @@ export class BootWatcher extends EventEmitter<BootWatcherEvents> {
   /** Per pool: the first answer seen, used when there is no `expect` and no `referenceFor` answer. */
   readonly #poolReferences = new Map<string, BootReference>();
   /** Reads in flight, also those of untracked backends, so close() waits for every one. */
-  readonly #inflight = new Set<Promise<void>>();
+  readonly #inflight = new Set<Promise<unknown>>();
   #started = false;
   #closing: Promise<void> | undefined;
 
@@ -104,9 +100,9 @@ export class BootWatcher extends EventEmitter<BootWatcherEvents> {
   track(upstream: Upstream, pool: string): Promise<void> {
     if (this.#closing) throw new GatewayStateError('boot watcher is closed');
     this.#remove(upstream.id);
-    const entry = newEntry(upstream, pool);
+    const entry = this.#newEntry(upstream, pool);
     this.#entries.set(upstream.id, entry);
-    return this.#started ? this.#run(entry, this.#read(entry)) : Promise.resolve();
+    return this.#started ? entry.loop.runNow().then(() => undefined) : Promise.resolve();
   }
 
   /** Stops watching the backend with this id, aborting its read in flight. Returns whether it was tracked. */
@@ -125,16 +121,15 @@ export class BootWatcher extends EventEmitter<BootWatcherEvents> {
   async checkAll(): Promise<void> {
     if (this.#closing) throw new GatewayStateError('boot watcher is closed');
     this.#started = true;
-    let previous: Promise<void> = Promise.resolve();
-    const rounds: Promise<void>[] = [];
+    let previous: Promise<unknown> = Promise.resolve();
+    const rounds: Promise<unknown>[] = [];
     for (const entry of this.#entries.values()) {
-      if (entry.running) {
-        rounds.push(entry.running);
+      const running = entry.loop.running;
+      if (running) {
+        rounds.push(running);
         continue;
       }
-      clearTimeout(entry.timer);
-      entry.timer = undefined;
-      previous = this.#run(entry, this.#read(entry), previous);
+      previous = entry.loop.runNow(previous);
       rounds.push(previous);
     }
     await Promise.all(rounds);
@@ -173,7 +168,7 @@ export class BootWatcher extends EventEmitter<BootWatcherEvents> {
   }
 
   async #shutdown(): Promise<void> {
-    for (const entry of this.#entries.values()) stop(entry);
+    for (const entry of this.#entries.values()) entry.loop.stop();
     this.#entries.clear();
     await Promise.all(this.#inflight);
   }
@@ -181,43 +176,26 @@ export class BootWatcher extends EventEmitter<BootWatcherEvents> {
   #remove(id: string): Entry | undefined {
     const entry = this.#entries.get(id);
     if (entry) {
-      stop(entry);
+      entry.loop.stop();
       this.#entries.delete(id);
     }
     return entry;
   }
 
-  #read(entry: Entry): Promise<BootRead> {
+  #newEntry(upstream: Upstream, pool: string): Entry {
     const { path, timeoutMs } = this.#config;
-    return readBootAnswer(entry.upstream.target, { path, timeoutMs, signal: entry.abort.signal });
-  }
-
-  /**
-   * Applies `read` once `after` has been applied (so checkAll() applies in track order), then schedules
-   * the next read. Tracked as in flight until then.
-   */
-  #run(entry: Entry, read: Promise<BootRead>, after: Promise<void> = Promise.resolve()): Promise<void> {
-    const run: Promise<void> = Promise.all([read, after])
-      .then(([result]) => this.#cycle(entry, result))
-      .finally(() => {
-        this.#inflight.delete(run);
-        if (entry.running === run) entry.running = undefined;
-      });
-    entry.running = run;
-    this.#inflight.add(run);
-    return run;
-  }
-
-  #cycle(entry: Entry, read: BootRead): void {
-    // A read that ends after untrack()/close() is stale: applying it could set a removed backend's state.
-    if (entry.stopped) return;
-    try {
-      this.#apply(entry, read);
-    } catch (err) {
+    const loop = new PollLoop<BootRead>({
+      read: (signal) => readBootAnswer(upstream.target, { path, timeoutMs, signal }),
+      // `entry` exists by the time a round ends: the first one starts only after this returns.
+      apply: (read) => this.#apply(entry, read),
+      intervalMs: () => this.#config.intervalMs ?? upstream.health.intervalMs,
+      random: this.#random,
       // Thrown by an event listener; the schedule must survive it.
-      this.#logger?.error({ err, backend: entry.upstream.id }, 'boot handshake listener threw');
-    }
-    this.#schedule(entry);
+      onError: (err) => this.#logger?.error({ err, backend: upstream.id }, 'boot handshake listener threw'),
+      inflight: this.#inflight,
+    });
+    const entry: Entry = { upstream, pool, loop, bootId: undefined, state: 'unknown', differences: [], message: undefined };
+    return entry;
   }
 
   #apply(entry: Entry, read: BootRead): void {
@@ -282,38 +260,4 @@ export class BootWatcher extends EventEmitter<BootWatcherEvents> {
     }
     this.emit('state', u, state, previous);
   }
-
-  #schedule(entry: Entry): void {
-    const interval = this.#config.intervalMs ?? entry.upstream.health.intervalMs;
-    const factor = 1 - JITTER + 2 * JITTER * this.#random();
-    const timer = setTimeout(() => {
-      entry.timer = undefined;
-      void this.#run(entry, this.#read(entry));
-    }, Math.max(1, Math.round(interval * factor)));
-    // Background work only: it must not keep a process alive that has nothing else to do.
-    timer.unref();
-    entry.timer = timer;
-  }
-}
-
-function newEntry(upstream: Upstream, pool: string): Entry {
-  return {
-    upstream,
-    pool,
-    abort: new AbortController(),
-    timer: undefined,
-    running: undefined,
-    stopped: false,
-    bootId: undefined,
-    state: 'unknown',
-    differences: [],
-    message: undefined,
-  };
-}
-
-function stop(entry: Entry): void {
-  entry.stopped = true;
-  clearTimeout(entry.timer);
-  entry.timer = undefined;
-  entry.abort.abort();
 }

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { GatewayStateError } from '../errors.js';
 import type { Logger } from '../types.js';
 import type { Upstream, UpstreamPool } from '../upstream/index.js';
+import { PollLoop } from '../util/index.js';
 import { probe, type ProbeResult } from './probe.js';
 import { RiseFall } from './rise-fall.js';
 
@@ -28,20 +29,15 @@ export interface HealthCheckerEvents {
   probe: [upstream: Upstream, result: ProbeResult];
 }
 
-/** The next probe starts `intervalMs` ± this fraction after the previous one ends. */
-const JITTER = 0.1;
-
 interface Entry {
   readonly upstream: Upstream;
   readonly riseFall: RiseFall;
-  readonly abort: AbortController;
-  timer: NodeJS.Timeout | undefined;
-  running: Promise<ProbeResult> | undefined;
+  /** Probe, apply, wait: the one jittered poller (`util/poll-loop.ts`). */
+  readonly loop: PollLoop<ProbeResult>;
   /** Whether a first result was applied (the first one sets the verdict outright). */
   seen: boolean;
   /** This checker's own last verdict (the pool's may differ when replicas merge verdicts). */
   verdict: boolean;
-  stopped: boolean;
 }
 
 /**
@@ -72,7 +68,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   readonly #decide: (upstream: Upstream, healthy: boolean) => void;
   readonly #entries = new Map<string, Entry>();
   /** Probes in flight, also those of untracked upstreams, so close() waits for every one. */
-  readonly #inflight = new Set<Promise<ProbeResult>>();
+  readonly #inflight = new Set<Promise<unknown>>();
   #started: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -99,7 +95,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     for (const u of this.#pool.all) {
       if (!this.#entries.has(u.id)) this.#entries.set(u.id, this.#entry(u));
     }
-    await Promise.all([...this.#entries.values()].map((e) => e.running ?? this.#run(e)));
+    await Promise.all([...this.#entries.values()].map((e) => e.loop.runNow()));
   }
 
   /**
@@ -115,7 +111,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const entry = this.#entry(upstream);
     this.#entries.set(upstream.id, entry);
     if (!this.#started) return Promise.resolve();
-    return this.#run(entry).then(() => undefined);
+    return entry.loop.runNow().then(() => undefined);
   }
 
   /** Stops checking the upstream with this id, aborting its probe in flight. Returns whether it was tracked. */
@@ -141,48 +137,22 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
 
   #entry(upstream: Upstream): Entry {
     const { rise, fall } = upstream.health;
-    return {
-      upstream,
-      riseFall: new RiseFall({ rise, fall, healthy: upstream.healthy }),
-      abort: new AbortController(),
-      timer: undefined,
-      running: undefined,
-      seen: false,
-      verdict: upstream.healthy,
-      stopped: false,
-    };
+    const loop = new PollLoop<ProbeResult>({
+      read: (signal) => probe(upstream, upstream.health, { signal }),
+      // `entry` exists by the time a round ends: the first one starts only after this returns.
+      apply: (result) => this.#apply(entry, result),
+      intervalMs: () => upstream.health.intervalMs,
+      random: this.#random,
+      // Thrown by a 'backend:*' or 'probe' listener; the schedule must survive it.
+      onError: (err) => this.#logger?.error({ err, backend: upstream.id }, 'health listener threw'),
+      inflight: this.#inflight,
+    });
+    const entry: Entry = { upstream, riseFall: new RiseFall({ rise, fall, healthy: upstream.healthy }), loop, seen: false, verdict: upstream.healthy };
+    return entry;
   }
 
   #stop(entry: Entry): void {
-    entry.stopped = true;
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
-    entry.abort.abort();
-  }
-
-  /** Runs one probe of `entry`, tracked as in flight until it has been applied and rescheduled. */
-  #run(entry: Entry): Promise<ProbeResult> {
-    const run: Promise<ProbeResult> = this.#cycle(entry).finally(() => {
-      this.#inflight.delete(run);
-      if (entry.running === run) entry.running = undefined;
-    });
-    entry.running = run;
-    this.#inflight.add(run);
-    return run;
-  }
-
-  async #cycle(entry: Entry): Promise<ProbeResult> {
-    const result = await probe(entry.upstream, entry.upstream.health, { signal: entry.abort.signal });
-    // A probe that ends after untrack()/close() is stale: applying it could resurrect a removed backend.
-    if (entry.stopped) return result;
-    try {
-      this.#apply(entry, result);
-    } catch (err) {
-      // Thrown by a 'backend:*' or 'probe' listener; the schedule must survive it.
-      this.#logger?.error({ err, backend: entry.upstream.id }, 'health listener threw');
-    }
-    this.#schedule(entry);
-    return result;
+    entry.loop.stop();
   }
 
   #apply(entry: Entry, result: ProbeResult): void {
@@ -205,17 +175,5 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     entry.verdict = verdict;
     this.#decide(u, verdict);
     this.emit('probe', u, result);
-  }
-
-  #schedule(entry: Entry): void {
-    const interval = entry.upstream.health.intervalMs;
-    const factor = 1 - JITTER + 2 * JITTER * this.#random();
-    const timer = setTimeout(() => {
-      entry.timer = undefined;
-      void this.#run(entry);
-    }, Math.max(1, Math.round(interval * factor)));
-    // Background work only: it must not keep a process alive that has nothing else to do.
-    timer.unref();
-    entry.timer = timer;
   }
 }
