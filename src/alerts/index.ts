@@ -8,10 +8,10 @@ export {
   type AlertManagerOptions,
   type AlertRetryOptions,
 } from './alert-manager.js';
-export { alertSubject, alertText } from './alert-message.js';
+
 export { createAlertChannels, type AlertChannelSettings } from './create-alert-channels.js';
 export { EmailChannel, type EmailChannelOptions } from './email-channel.js';
 export { parseEmailSettings, type EmailSettings } from './email-settings.js';
-export { DEFAULT_HOLD_MS, FlapDamper, type FlapDamperOptions, type TimerScheduler } from './flap-damper.js';
+export { FlapDamper, type FlapDamperOptions, type TimerScheduler } from './flap-damper.js';
 export type { AlertChannel, AlertEvent } from './types.js';
-export { WebhookChannel, webhookPayload, type WebhookChannelOptions, type WebhookPayload } from './webhook-channel.js';
+export { WebhookChannel, type WebhookChannelOptions, type WebhookPayload } from './webhook-channel.js';

@@ -2,6 +2,6 @@
 export * from './types.js';
 export { validateConfig, type ConfigOverrides } from './validate.js';
 export { loadConfig, loadConfigFile } from './load.js';
-export { maskConfig, maskUrlPassword, MASK } from './mask.js';
+export { maskConfig, maskUrlPassword } from './mask.js';
 export { weightProblem } from './field-schemas.js';
 export { stickySecretFromEnv } from './environment.js';

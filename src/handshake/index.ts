@@ -3,6 +3,6 @@
  * hashes (`keyway-node/backend` serves them), comparing them with the topology's reference, reporting restarts.
  */
 export { BootWatcher, type BootWatcherOptions, type BootWatcherEvents, type BootState } from './boot-watcher.js';
-export { diffSettings, describeMismatch, type SettingDifference, type BootReference } from './compare.js';
-export { parseBootAnswer, type BootAnswer } from './boot-answer.js';
-export { readBootAnswer, type BootRead, type BootReadOptions } from './read-boot-answer.js';
+export { diffSettings, type SettingDifference, type BootReference } from './compare.js';
+export { type BootAnswer } from './boot-answer.js';
+export { type BootRead, type BootReadOptions } from './read-boot-answer.js';

@@ -1,12 +1,12 @@
 /** @module proxy: HTTP and WebSocket forwarding, header rewriting, and error answers. */
-export { HttpForwarder, hostOf, type ForwarderOptions } from './http-forwarder.js';
+export { HttpForwarder, type ForwarderOptions } from './http-forwarder.js';
 export { WebSocketForwarder, responseOnSocket, type WebSocketOptions, type TunnelHooks } from './websocket-forwarder.js';
 export { Exchange, type ExchangeHandler } from './exchange.js';
 export { RetryBudget } from './retry-budget.js';
-export { mayRetry, isIdempotent, type AttemptFacts } from './retry-policy.js';
+export { mayRetry, type AttemptFacts } from './retry-policy.js';
 export { sendError } from './error-response.js';
 export { Answers } from './answers.js';
-export { admissionError, isHostValue, isOriginForm, isPath, type AdmissionLimits } from './admission.js';
-export { buildRequestHeaders, type RequestHeaderOptions } from './request-headers.js';
+export { admissionError, isPath, type AdmissionLimits } from './admission.js';
+export type { RequestHeaderOptions } from './request-headers.js';
 export { filterResponseHeaders } from './response-headers.js';
 export { isHopByHop, connectionTokens } from './hop-by-hop.js';

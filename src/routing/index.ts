@@ -1,3 +1,3 @@
 /** @module routing: request -> pool (routes, service routes, WebSocket pool, default pool). Pure, no I/O. */
 export { Router, type RouteMatch, type RoutableRequest, type RouterOptions } from './router.js';
-export { hasPathPrefix, stripPathPrefix } from './route-rules.js';
+export { stripPathPrefix } from './route-rules.js';

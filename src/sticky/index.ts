@@ -1,5 +1,5 @@
 /** @module sticky: affinity keys and the signed sticky cookie. */
 export { StickyCookieCodec } from './cookie-codec.js';
-export { readCookie, buildSetCookie } from './cookies.js';
+export { readCookie } from './cookies.js';
 export { StickySessions } from './sticky-sessions.js';
-export { compileKeyExtractor, readQueryParam, type KeyExtractor } from './affinity-key.js';
+export { compileKeyExtractor, type KeyExtractor } from './affinity-key.js';

@@ -31,7 +31,7 @@ export function createCoordinatorStore(redis: string | RedisClient, options: Coo
 export { MemoryBackend, type MemoryBackendOptions, type MemoryListener } from './memory-backend.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { RedisStore, type RedisStoreOptions } from './redis-store.js';
-export { storeKeys, registerKey, verdictField, type StoreKeys } from './keys.js';
+export { storeKeys, type StoreKeys } from './keys.js';
 export type {
   GatewayStore,
   Verdict,

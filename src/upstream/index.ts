@@ -2,4 +2,4 @@
 export { Upstream, STICKY_SEPARATOR, type UpstreamTarget, type AdminState } from './upstream.js';
 export { UpstreamPool, type PoolEvents, type UpstreamPoolOptions, type WhenAllDown } from './pool.js';
 export { OutlierDetector, type OutlierOptions } from './outlier-detector.js';
-export { slowStartFactor, SLOW_START_MIN_FACTOR } from './slow-start.js';
+export { slowStartFactor } from './slow-start.js';
