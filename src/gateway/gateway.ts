@@ -52,9 +52,7 @@ export interface GatewayOptions {
   readonly store?: GatewayStore | undefined;
 }
 
-
 type State = 'new' | 'starting' | 'listening' | 'closing' | 'closed';
-
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   #config: GatewayConfig;
@@ -282,7 +280,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.emit('reload', applied.summary);
     return applied.summary;
   }
-
 
   // ---- internals -------------------------------------------------------------------------------------------
 

@@ -25,7 +25,6 @@ import type { DestinationRouting } from './destination-routing.js';
 import type { ServicePool } from './service-pool.js';
 import type { Topology } from './topology.js';
 
-
 export interface TrafficParts {
   readonly config: GatewayConfig;
   readonly topology: Topology;

@@ -3,7 +3,8 @@
  * so are never forwarded. `Expect` is also dropped: node:http already answered `100 Continue` itself.
  */
 
-const HOP_BY_HOP = new Set([
+/** Every hop-by-hop name, lower case. */
+export const HOP_BY_HOP_NAMES: readonly string[] = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -13,7 +14,9 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'expect',
-]);
+];
+
+const HOP_BY_HOP = new Set(HOP_BY_HOP_NAMES);
 
 /** True for a lower-cased header name that is hop-by-hop. */
 export function isHopByHop(lowerName: string): boolean {

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { Answers } from './answers.js';
 import type { Upstream } from '../upstream/index.js';
-import { sendError } from './error-response.js';
+import { sendError, writeBackendHead } from './error-response.js';
 import type { Exchange, ExchangeHandler } from './exchange.js';
 import { filterResponseHeaders } from './response-headers.js';
 import { buildRequestHeaders, type RequestHeaderOptions } from './request-headers.js';
@@ -25,8 +25,6 @@ export interface ForwarderOptions extends RequestHeaderOptions, Deadlines {
   /** Retry non-idempotent requests that carry `Idempotency-Key`. */
   readonly idempotencyKey: boolean;
 }
-
-/** A backend's answer node will not write (a status outside 100-999, a header it refuses). */
 
 const UNASKED_UPGRADE = new Error('the backend switched protocols unasked');
 
@@ -152,15 +150,7 @@ function relayResponse(proxyRes: IncomingMessage, ex: Exchange): void {
   if (ex.setCookie !== undefined) headers.push('set-cookie', ex.setCookie);
   if (ex.extraHeaders !== null) for (const h of ex.extraHeaders) headers.push(h);
   if (ex.closeConnection) headers.push('connection', 'close');
-  try {
-    res.writeHead(status, proxyRes.statusMessage, headers);
-  } catch {
-    // Nothing was written: the client gets a 502 of the gateway's own instead of a process that exits.
-    proxyRes.destroy();
-    res.statusMessage = '';
-    sendError(res, Answers.badAnswer, !ex.req.complete);
-    return;
-  }
+  if (!writeBackendHead(res, proxyRes, status, headers, !ex.req.complete)) return;
   proxyRes.on('data', (chunk: Buffer) => {
     ex.responseBytes += chunk.length;
   });

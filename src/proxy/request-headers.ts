@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { connectionTokens, isHopByHop } from './hop-by-hop.js';
+import { connectionTokens, HOP_BY_HOP_NAMES } from './hop-by-hop.js';
 
 export interface RequestHeaderOptions {
   /** Peers whose X-Forwarded-* fields are trusted and extended rather than replaced. */
@@ -26,6 +26,8 @@ const enum Role {
   Framing,
   /** Request trailers are not forwarded, so announcing them would be a lie (and node throws on it). */
   Trailer,
+  /** Describes the client's connection, not the request; only `upgrade` is kept, on a WebSocket handshake. */
+  HopByHop,
 }
 
 const ROLES: ReadonlyMap<string, Role> = new Map<string, Role>([
@@ -46,6 +48,8 @@ const ROLES: ReadonlyMap<string, Role> = new Map<string, Role>([
   ['content-length', Role.Framing],
   ['transfer-encoding', Role.Framing],
   ['trailer', Role.Trailer],
+  // `transfer-encoding` is hop-by-hop too, but already framing: the first role given to a name stays.
+  ...HOP_BY_HOP_NAMES.filter((n) => n !== 'transfer-encoding').map((n): [string, Role] => [n, Role.HopByHop]),
 ]);
 
 /** Methods for which node's client sends no body framing by default; a body-less request of any other gets `content-length: 0`. */
@@ -78,15 +82,13 @@ export function buildRequestHeaders(
     const role = ROLES.get(lower);
     if (role !== undefined) {
       if (role === Role.Host) host ??= value;
-      else if (!trusted || role >= Role.Framing) continue;
+      else if (role === Role.HopByHop) {
+        if (upgrade && lower === 'upgrade') out.push(name, value);
+      } else if (!trusted || role >= Role.Framing) continue;
       else if (role === Role.ForwardedFor) xff = xff === undefined ? value : `${xff}, ${value}`;
       else if (role === Role.ForwardedProto) xfProto ??= value;
       else if (role === Role.ForwardedHost) xfHost ??= value;
       else out.push(name, value);
-      continue;
-    }
-    if (isHopByHop(lower)) {
-      if (upgrade && lower === 'upgrade') out.push(name, value);
       continue;
     }
     if (listed !== null && listed.has(lower)) continue;

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Answers } from './answers.js';
 import type { Upstream } from '../upstream/index.js';
-import { sendError } from './error-response.js';
+import { sendError, writeBackendHead } from './error-response.js';
 import { hostOf } from './http-forwarder.js';
 import type { RequestHeaderOptions } from './request-headers.js';
 import { filterResponseHeaders } from './response-headers.js';
@@ -130,15 +130,7 @@ function relayRefusal(answer: IncomingMessage, res: ServerResponse): void {
     return;
   }
   const headers = filterResponseHeaders(answer.rawHeaders, answer.headers.connection);
-  try {
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
-  } catch {
-    answer.destroy();
-    res.statusMessage = '';
-    sendError(res, Answers.badAnswer, true);
-    return;
-  }
-  answer.pipe(res);
+  if (writeBackendHead(res, answer, answer.statusCode ?? 502, headers, true)) answer.pipe(res);
 }
 
 /**

@@ -8,5 +8,5 @@ export { createRedisClient, describeRedis, type RedisClient, type RedisClientOpt
 export { closeClient, watchClient, type ClientWatch, type WatchHandlers } from './connection-watch.js';
 export { defineScript, defineScripts, runScript, scriptStatus, type StoreScript } from './scripts.js';
 export { toStoreError } from './errors.js';
-export { keysOf, loadLua } from './lua.js';
+export { keysOf, loadLua, luaScripts } from './lua.js';
 export { ChannelSubscription, type ChannelSubscriptionOptions } from './channel-subscription.js';

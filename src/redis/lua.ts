@@ -4,6 +4,7 @@
  * same folder (once per script, however often it is asked for). Read once, at load time.
  */
 import { readFileSync } from 'node:fs';
+import { defineScript, type StoreScript } from './scripts.js';
 
 const INCLUDE = /^--! include ([\w-]+)[ \t]*$/gm;
 
@@ -18,6 +19,14 @@ export function loadLua(dir: URL, name: string): string {
       return expand(read(`_${lib}.lua`));
     });
   return expand(read(`${name}.lua`));
+}
+
+/**
+ * A maker of scripts from the `.lua` files of `dir`: `script('kwPutVerdict', 'putVerdict-1')` loads the file, takes
+ * the number of keys from its name and registers it under a name carrying its hash.
+ */
+export function luaScripts(dir: URL): (command: string, file: string) => StoreScript {
+  return (command, file) => defineScript(command, keysOf(file), loadLua(dir, file));
 }
 
 /** How many keys a script takes, from its file name (`<verbNoun>-<numberOfKeys>`, STYLE.md's convention). */

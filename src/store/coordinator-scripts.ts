@@ -2,10 +2,9 @@
  * @module store/coordinator-scripts: the coordinator's Lua scripts (`lua/*.lua`, on `lua/_coordinator.lua`), under
  * `defineCommand` names that carry a hash of their text, registered and run through `redis/` like the gateway store's.
  */
-import { defineScript, keysOf, loadLua, type StoreScript } from '../redis/index.js';
+import { luaScripts, type StoreScript } from '../redis/index.js';
 
-const LUA = new URL('./lua/', import.meta.url);
-const script = (command: string, file: string): StoreScript => defineScript(command, keysOf(file), loadLua(LUA, file));
+const script = luaScripts(new URL('./lua/', import.meta.url));
 
 /** Every coordinator script. Each takes the key base and the events channel as ARGV[1] and ARGV[2]. */
 export const COORDINATOR_SCRIPTS = {

@@ -1,8 +1,7 @@
 /** @module store/store-scripts: the gateway store's Lua scripts (`lua/*.lua`), registered and run through `redis/`. */
-import { defineScript, keysOf, loadLua, type StoreScript } from '../redis/index.js';
+import { luaScripts, type StoreScript } from '../redis/index.js';
 
-const LUA = new URL('./lua/', import.meta.url);
-const script = (command: string, file: string): StoreScript => defineScript(command, keysOf(file), loadLua(LUA, file));
+const script = luaScripts(new URL('./lua/', import.meta.url));
 
 /** Every script the gateway store runs. */
 export const SCRIPTS = {
