@@ -50,7 +50,7 @@ export {
   type SharedState,
   type Verdict,
   type Register,
-} from './store/index.js';
+} from './replication/store/index.js';
 export type { SharedViewStatus } from './replication/index.js';
 export { Router, type RouteMatch } from './routing/index.js';
 export {
@@ -77,5 +77,5 @@ export {
   type AllocationContext,
   type AllocationStrategyName,
   type MemberInfo,
-} from './registry/index.js';
-export * from './integrations/fastify/index.js';
+} from './coordinator/index.js';
+export * from './coordinator/fastify/index.js';

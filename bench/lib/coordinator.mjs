@@ -19,7 +19,10 @@ const PHASE_LIMIT_MS = 30_000;
 
 export async function benchCoordinator({ dir, quick, build }) {
   const DIST = distDir();
-  if (!existsSync(join(DIST, 'registry'))) return { skipped: 'dist/registry is missing (the coordinator is not built yet)' };
+  // dist/coordinator/ since the coordinator became one folder; dist/registry/ in older builds compared side by side.
+  if (!existsSync(join(DIST, 'coordinator', 'registry.js')) && !existsSync(join(DIST, 'registry'))) {
+    return { skipped: 'dist/coordinator is missing (the coordinator is not built yet)' };
+  }
   const api = await loadApi(DIST);
   if (typeof api.Registry?.prototype?.resolveDestination !== 'function' || typeof api.Member?.prototype?.register !== 'function') {
     return { skipped: 'dist/ exports no Registry with resolveDestination() and Member with register()' };
@@ -83,7 +86,7 @@ function callCost(op, ids) {
 
 async function loadApi(DIST) {
   const api = {};
-  for (const file of [join(DIST, 'registry', 'index.js'), join(DIST, 'index.js')]) {
+  for (const file of [join(DIST, 'coordinator', 'index.js'), join(DIST, 'registry', 'index.js'), join(DIST, 'index.js')]) {
     try {
       const mod = await import(pathToFileURL(file).href);
       api.Registry ??= mod.Registry;

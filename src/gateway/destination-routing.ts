@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { DestinationConfig, PoolConfig } from '../config/index.js';
-import { Registry } from '../registry/index.js';
+import { Registry } from '../coordinator/index.js';
 import type { RedisClient } from '../redis/index.js';
 import type { Logger } from '../types.js';
 import { Upstream, type UpstreamPool } from '../upstream/index.js';

@@ -19,7 +19,7 @@ import { Answers, admissionError, isPath, responseOnSocket, type AdmissionLimits
 import { SharedView, type AdminFact, type BackendFact, type SharedViewStatus } from '../replication/index.js';
 import { Router } from '../routing/index.js';
 import { createRedisClient, type RedisClient } from '../redis/index.js';
-import { createGatewayStore, type GatewayStore } from '../store/index.js';
+import { createGatewayStore, type GatewayStore } from '../replication/store/index.js';
 import type { Logger } from '../types.js';
 import { Upstream, type AdminState } from '../upstream/index.js';
 import { specOf } from './backend-spec.js';

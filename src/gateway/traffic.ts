@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { GatewayConfig } from '../config/index.js';
 import type { KeywayError, NoBackendError, NoRouteError } from '../errors.js';
+import { failOver } from '../coordinator/owner-failover.js';
 import { channels, type AccessLog, type GatewayMetrics } from '../observe/index.js';
 import {
   Answers,
@@ -212,19 +213,24 @@ export class Traffic implements ExchangeHandler<ServicePool> {
   }
 
   /**
-   * An attempt on a destination's owner failed: its cached resolution goes, and a request that may be replayed is
-   * tried once more on a fresh resolution (the destination may have moved). Returns whether it took over.
+   * An attempt on a destination's owner failed: the one owner failover rule (`coordinator/owner-failover.ts`)
+   * evicts its cached resolution and may send the request, once, to a fresh resolution. Returns whether it took over.
    */
   #retryDestination(ex: Exchange<ServicePool>, service: ServicePool, failed: Upstream, retryable: boolean, refused: boolean): boolean {
     const d = service.destination as DestinationRouting;
     const id = ex.key as string;
-    d.evict(id, failed.id);
-    if (!retryable || ex.attempts > 1 || ex.res.destroyed) return false;
-    // Nothing listens where the owner was (its process died): count it dead now rather than when its record expires.
-    void this.#resolve(d, id, refused ? failed.id : null).then((next) => {
+    const mayResend = retryable && ex.attempts === 1 && !ex.res.destroyed;
+    const failure = { retryable: mayResend, refused, reusedSocket: ex.proxyReq?.reusedSocket === true };
+    const decision = failOver(failure, { memberId: failed.id, address: failed.id }, {
+      evict: () => d.evict(id, failed.id),
+      resolve: (suspect) => this.#resolve(d, id, suspect),
+      addressOf: (next) => (next instanceof Upstream ? next.id : null),
+    });
+    if (!mayResend) return false;
+    void decision.then(({ resend, next }) => {
       if (ex.res.destroyed || ex.res.headersSent) return;
-      if (!(next instanceof Upstream) || next === failed) {
-        sendError(ex.res, next instanceof Upstream ? Answers.upstreamFailed : next, !ex.req.complete);
+      if (!resend || !(next instanceof Upstream)) {
+        sendError(ex.res, next instanceof Upstream || next === null ? Answers.upstreamFailed : next, !ex.req.complete);
         return;
       }
       failed.inflight--;

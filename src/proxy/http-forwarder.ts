@@ -3,19 +3,24 @@
  * Bodies stream both ways with backpressure (pipe), so memory stays bounded whatever their size. The body is
  * piped only once the backend connection is up, so a refused connection leaves it unread and replayable.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { Answers } from './answers.js';
-import type { Upstream } from '../upstream/index.js';
 import { sendError, writeBackendHead } from './error-response.js';
 import type { Exchange, ExchangeHandler } from './exchange.js';
 import { filterResponseHeaders } from './response-headers.js';
 import { buildRequestHeaders, type RequestHeaderOptions } from './request-headers.js';
 import { mayRetry } from './retry-policy.js';
-import { DeadlineExceeded, openUpstreamRequest, type Deadlines, type UpstreamAgents } from './upstream-request.js';
+import {
+  DeadlineExceeded,
+  createUpstreamAgents,
+  hostOf,
+  openUpstreamRequest,
+  type Deadlines,
+  type UpstreamAgents,
+} from './upstream-request.js';
 
 export interface ForwarderOptions extends RequestHeaderOptions, Deadlines {
   /** A backend socket silent this long in the middle of a response is cut (ms). */
@@ -39,10 +44,7 @@ export class HttpForwarder<R = unknown> {
   constructor(options: ForwarderOptions, handler: ExchangeHandler<R>) {
     this.#options = options;
     this.#handler = handler;
-    // Idle sockets are dropped before node's default 5 s server keep-alive timeout would close them
-    // under us, which would otherwise surface as resets on reuse.
-    const agentOptions = { keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' as const, timeout: 4000 };
-    this.#agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+    this.#agents = createUpstreamAgents();
   }
 
   /** Starts forwarding `ex` to `ex.upstream`. The handler hears about the response, failures and the end. */
@@ -61,10 +63,10 @@ export class HttpForwarder<R = unknown> {
     const upstream = ex.upstream;
     ex.attempts++;
     ex.attemptStartedAt = performance.now();
-    const headers = buildRequestHeaders(req, this.#options, hostOf(upstream), false);
+    const headers = buildRequestHeaders(req, this.#options, hostOf(upstream.target), false);
     let proxyReq: http.ClientRequest;
     try {
-      proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, this.#agents, this.#options);
+      proxyReq = openUpstreamRequest(upstream.target, req.method ?? 'GET', req.url ?? '/', headers, this.#agents, this.#options);
     } catch {
       // node validates what it writes; whatever in the request it refuses is the client's to fix, never a crash.
       sendError(ex.res, Answers.unforwardable, true);
@@ -181,14 +183,6 @@ function mayCarryTrailers(proxyRes: IncomingMessage, req: IncomingMessage, statu
     req.method !== 'HEAD' &&
     req.httpVersionMinor === 1
   );
-}
-
-/** `host:port` of the backend, for when the client's Host is not kept. */
-export function hostOf(upstream: Upstream): string {
-  const t = upstream.target;
-  const name = t.hostname.includes(':') ? `[${t.hostname}]` : t.hostname;
-  const defaultPort = t.protocol === 'https:' ? 443 : 80;
-  return t.port === defaultPort ? name : `${name}:${t.port}`;
 }
 
 function pairs(flat: readonly string[]): [string, string][] {

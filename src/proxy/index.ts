@@ -10,3 +10,4 @@ export { admissionError, isPath, type AdmissionLimits } from './admission.js';
 export type { RequestHeaderOptions } from './request-headers.js';
 export { filterResponseHeaders } from './response-headers.js';
 export { isHopByHop, connectionTokens } from './hop-by-hop.js';
+export { createUpstreamAgents, hostOf, openUpstreamRequest, type UpstreamAgents } from './upstream-request.js';

@@ -1,14 +1,32 @@
 /**
- * @module proxy/upstream-request: opens the request to a backend and runs its connect and response-header
- * deadlines. Shared by HTTP and WebSocket forwarding so both time out the same way.
+ * @module proxy/upstream-request: the one way anything in keyway opens a request to a backend or a member: the
+ * keep-alive agents, the target, and the connect and response-header deadlines. Used by HTTP and WebSocket
+ * forwarding and by the coordinator's Fastify helpers, so all of them connect and time out the same way.
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { Upstream } from '../upstream/index.js';
+import type { UpstreamTarget } from '../upstream/index.js';
 
 export interface UpstreamAgents {
   readonly http: http.Agent;
   readonly https: https.Agent;
+}
+
+/**
+ * Keep-alive agents for upstream requests. Idle sockets are dropped after 4 s, before node's default 5 s server
+ * keep-alive timeout would close them under us (a reset on reuse); free sockets are unref()ed by node, so the
+ * agents never hold a process open.
+ */
+export function createUpstreamAgents(maxFreeSockets = 256): UpstreamAgents {
+  const options = { keepAlive: true, maxFreeSockets, scheduling: 'lifo' as const, timeout: 4000 };
+  return { http: new http.Agent(options), https: new https.Agent(options) };
+}
+
+/** `host[:port]` of `target` as a Host header says it (the port only when it is not the protocol's default). */
+export function hostOf(target: UpstreamTarget): string {
+  const name = target.hostname.includes(':') ? `[${target.hostname}]` : target.hostname;
+  const defaultPort = target.protocol === 'https:' ? 443 : 80;
+  return target.port === defaultPort ? name : `${name}:${target.port}`;
 }
 
 export interface Deadlines {
@@ -24,16 +42,19 @@ export class DeadlineExceeded extends Error {
   }
 }
 
-/** Opens `method path` on `upstream` with the given headers; `agent: false` for a one-off socket. */
+/**
+ * Opens `method path` on `target` (after its base path) with the given headers, which must hold `Host`;
+ * `agents: false` for a one-off socket, `deadlines: null` for none (the caller runs its own inactivity limit).
+ */
 export function openUpstreamRequest(
-  upstream: Upstream,
+  target: UpstreamTarget,
   method: string,
   path: string,
-  headers: string[],
+  headers: string[] | http.OutgoingHttpHeaders,
   agents: UpstreamAgents | false,
-  deadlines: Deadlines,
+  deadlines: Deadlines | null,
 ): http.ClientRequest {
-  const t = upstream.target;
+  const t = target;
   const secure = t.protocol === 'https:';
   const options: https.RequestOptions = {
     protocol: t.protocol,
@@ -47,7 +68,7 @@ export function openUpstreamRequest(
   };
   if (secure) options.servername = t.hostname;
   const req = (secure ? https : http).request(options);
-  armDeadlines(req, deadlines);
+  if (deadlines !== null) armDeadlines(req, deadlines);
   return req;
 }
 

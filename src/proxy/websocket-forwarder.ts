@@ -9,11 +9,10 @@ import type { Duplex } from 'node:stream';
 import { Answers } from './answers.js';
 import type { Upstream } from '../upstream/index.js';
 import { sendError, writeBackendHead } from './error-response.js';
-import { hostOf } from './http-forwarder.js';
 import type { RequestHeaderOptions } from './request-headers.js';
 import { filterResponseHeaders } from './response-headers.js';
 import { buildRequestHeaders } from './request-headers.js';
-import { DeadlineExceeded, openUpstreamRequest } from './upstream-request.js';
+import { DeadlineExceeded, hostOf, openUpstreamRequest } from './upstream-request.js';
 
 
 export interface WebSocketOptions extends RequestHeaderOptions {
@@ -59,11 +58,11 @@ export class WebSocketForwarder {
       this.#sockets.delete(socket);
       hooks.onEnd();
     });
-    const headers = buildRequestHeaders(req, this.#options, hostOf(upstream), true);
+    const headers = buildRequestHeaders(req, this.#options, hostOf(upstream.target), true);
     let proxyReq: ClientRequest;
     try {
       // A one-off socket: an upgraded connection never returns to a keep-alive pool.
-      proxyReq = openUpstreamRequest(upstream, req.method ?? 'GET', req.url ?? '/', headers, false, this.#deadlines);
+      proxyReq = openUpstreamRequest(upstream.target, req.method ?? 'GET', req.url ?? '/', headers, false, this.#deadlines);
     } catch {
       sendError(res, Answers.unforwardable, true);
       return;

@@ -9,4 +9,5 @@ export { closeClient, watchClient, type ClientWatch, type WatchHandlers } from '
 export { defineScript, defineScripts, runScript, scriptStatus, type StoreScript } from './scripts.js';
 export { toStoreError } from './errors.js';
 export { keysOf, loadLua, luaScripts } from './lua.js';
+export { hashTag, keyBase } from './keys.js';
 export { ChannelSubscription, type ChannelSubscriptionOptions } from './channel-subscription.js';

@@ -1,22 +1,29 @@
 /**
  * @module redis/lua: Lua scripts read from `.lua` files, each opening with its KEYS/ARGV/Returns header (bullmq's
  * layout). A script cannot `require`, so a line `--! include <lib>` is replaced by the file `_<lib>.lua` of the
- * same folder (once per script, however often it is asked for). Read once, at load time.
+ * script's own folder, or else of `redis/lua/` (helpers every feature shares), once per script however often it
+ * is asked for. Read once, at load time.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { defineScript, type StoreScript } from './scripts.js';
 
 const INCLUDE = /^--! include ([\w-]+)[ \t]*$/gm;
+/** The shared helpers (`_now-ms.lua`, `_compare-bytes.lua`). */
+const SHARED = new URL('./lua/', import.meta.url);
 
 /** The text of `<dir>/<name>.lua` with its includes inlined. */
 export function loadLua(dir: URL, name: string): string {
   const included = new Set<string>();
   const read = (file: string): string => readFileSync(new URL(file, dir), 'utf8');
+  const readLib = (file: string): string => {
+    const own = new URL(file, dir);
+    return readFileSync(existsSync(own) ? own : new URL(file, SHARED), 'utf8');
+  };
   const expand = (text: string): string =>
     text.replace(INCLUDE, (_line, lib: string) => {
       if (included.has(lib)) return '';
       included.add(lib);
-      return expand(read(`_${lib}.lua`));
+      return expand(readLib(`_${lib}.lua`));
     });
   return expand(read(`${name}.lua`));
 }

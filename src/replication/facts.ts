@@ -3,7 +3,7 @@
  * state, a backend added or removed at runtime), their JSON codec, and the `(atMs, by)` order between writes.
  * Decoding validates: a value written by another version, or by hand, is reported, never trusted.
  */
-import type { RegisterKind } from '../store/index.js';
+import type { RegisterKind } from './store/index.js';
 
 /** What the operator allows a backend (see `upstream/upstream.ts`). */
 export type AdminStateName = 'enabled' | 'draining' | 'disabled';
@@ -91,24 +91,4 @@ function pickAdmin(v: AdminFact): AdminFact {
 
 function pickBackend(v: BackendFact): BackendFact {
   return v.removed ? { removed: true } : { removed: false, spec: v.spec };
-}
-
-/** Who wrote a register, and when: the order between writes. */
-export interface WriteStamp {
-  readonly atMs: number;
-  readonly by: string;
-}
-
-/**
- * Orders writes by `atMs`, then `by` in UTF-8 byte order (the order the stores use, so every replica and the
- * store agree on which of two writes is the last). Negative when `a` comes first.
- */
-export function compareStamps(a: WriteStamp, b: WriteStamp): number {
-  if (a.atMs !== b.atMs) return a.atMs < b.atMs ? -1 : 1;
-  return Buffer.compare(Buffer.from(a.by, 'utf8'), Buffer.from(b.by, 'utf8'));
-}
-
-/** True when `next` is ordered after `held`, or nothing is held. */
-export function isNewerStamp(next: WriteStamp, held: WriteStamp | undefined): boolean {
-  return held === undefined || compareStamps(next, held) > 0;
 }

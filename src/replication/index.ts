@@ -4,14 +4,12 @@ export type { ReplicaTarget, SharedViewOptions, SharedViewStatus, SharedViewEven
 export {
   encodeFact,
   decodeFact,
-  compareStamps,
-  isNewerStamp,
   type AdminFact,
   type AdminStateName,
   type BackendFact,
   type FactByKind,
   type Decoded,
-  type WriteStamp,
 } from './facts.js';
+export { compareStamps, isNewerStamp, type WriteStamp } from './store/write-stamp.js';
 export { mergeVerdicts, VerdictTable, type Opinion, type RemoteVerdict, type VerdictInput } from './verdicts.js';
 export { RegisterBook } from './register-book.js';

@@ -3,8 +3,8 @@
  * others), so it applies each write once, stamps its own writes after everything it has seen, and can
  * re-seed a store that lost its data. Pure: the clock is a parameter.
  */
-import type { Register, RegisterKind } from '../store/index.js';
-import { isNewerStamp } from './facts.js';
+import type { Register, RegisterKind } from './store/index.js';
+import { isNewerStamp } from './store/write-stamp.js';
 
 interface Entry {
   readonly kind: RegisterKind;

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { GatewayStateError, StoreUnavailableError } from '../errors.js';
-import type { GatewayStore, Register, RegisterKind, StoreEvent } from '../store/index.js';
+import type { GatewayStore, Register, RegisterKind, StoreEvent } from './store/index.js';
 import type { Logger } from '../types.js';
 import { decodeFact, encodeFact, type AdminFact, type BackendFact, type FactByKind } from './facts.js';
 import { RegisterBook } from './register-book.js';

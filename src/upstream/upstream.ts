@@ -87,7 +87,24 @@ export class Upstream {
 }
 
 function parseTarget(url: string): UpstreamTarget {
-  const u = new URL(url);
+  return targetOfUrl(new URL(url));
+}
+
+/**
+ * Where `address` points: `http(s)://host:port[/base]`, or `host:port` meaning http (a coordinator member's
+ * address); null when it is unusable.
+ */
+export function addressTarget(address: string): UpstreamTarget | null {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`);
+  } catch {
+    return null;
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? targetOfUrl(url) : null;
+}
+
+function targetOfUrl(u: URL): UpstreamTarget {
   const protocol = u.protocol === 'https:' ? 'https:' : 'http:';
   const port = u.port ? Number(u.port) : protocol === 'https:' ? 443 : 80;
   // URL keeps IPv6 literals bracketed; sockets want them bare.

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Registry } from '../../src/registry/index.js';
+import { Registry } from '../../src/coordinator/index.js';
 import { request, type Reply } from '../helpers/http.js';
 import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
 

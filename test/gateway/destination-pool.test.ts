@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Member } from '../../src/registry/index.js';
+import { Member } from '../../src/coordinator/index.js';
 import { startGateway } from '../helpers/gateway.js';
 import { request } from '../helpers/http.js';
 import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';

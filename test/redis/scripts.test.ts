@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { COORDINATOR_SCRIPTS } from '../../src/store/coordinator-scripts.js';
+import { COORDINATOR_SCRIPTS } from '../../src/coordinator/store/scripts.js';
 import { defineScript } from '../../src/redis/index.js';
-import { SCRIPTS } from '../../src/store/store-scripts.js';
+import { SCRIPTS } from '../../src/replication/store/scripts.js';
 
 const ALL = { ...SCRIPTS, ...COORDINATOR_SCRIPTS };
 

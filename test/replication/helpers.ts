@@ -13,7 +13,7 @@ import {
   type StoreEvent,
   type StoreEvents,
   type Verdict,
-} from '../../src/store/index.js';
+} from '../../src/replication/store/index.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { SharedView, type AdminFact, type BackendFact, type ReplicaTarget, type SharedViewOptions } from '../../src/replication/index.js';
 import type { Logger } from '../../src/types.js';
