@@ -29,6 +29,8 @@ export interface MemberOptions {
   readonly logger?: Logger;
   /** Redis connect and command timeout (ms). Default 3000. */
   readonly connectTimeoutMs?: number;
+  /** How long one call may wait in all through a reconnect or a failover (ms). Default 10000. */
+  readonly callTimeoutMs?: number;
 }
 
 /** A live member and its last reported load. */
@@ -86,6 +88,7 @@ export class Member extends EventEmitter<MemberEvents> {
       keyPrefix: options.keyPrefix ?? 'coordinator',
       logger: options.logger,
       connectTimeoutMs: options.connectTimeoutMs,
+      callTimeoutMs: options.callTimeoutMs,
     });
   }
 
@@ -116,8 +119,8 @@ export class Member extends EventEmitter<MemberEvents> {
   }
 
   /** Adds this member to the owners of `destinationId` (several members may own one destination). */
-  addToDestination(destinationId: string): Promise<void> {
-    return this.#store.addOwner(destinationId, this.#memberId);
+  async addToDestination(destinationId: string): Promise<void> {
+    await this.#store.addOwner(destinationId, this.#memberId);
   }
 
   removeFromDestination(destinationId: string): Promise<void> {

@@ -28,6 +28,11 @@ export interface RegistryOptions {
   readonly memberListRefreshMs?: number;
   /** Redis connect and command timeout (ms) for connections the registry opens. Default: the store's. */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long one call may wait in all through a reconnect or a failover before it rejects (ms), each caller on its
+   * own clock. Default 10000 (`DEFAULT_CALL_TIMEOUT_MS`).
+   */
+  readonly callTimeoutMs?: number;
   /** pino-compatible logger; narrowed with `child({ component: 'registry' })`. Default: silent. */
   readonly logger?: Logger;
 }
@@ -41,6 +46,7 @@ export interface ResolvedRegistryOptions {
   readonly requestTimeout: number | undefined;
   readonly memberListRefreshMs: number;
   readonly connectTimeoutMs: number | undefined;
+  readonly callTimeoutMs: number | undefined;
   readonly logger: Logger | undefined;
 }
 
@@ -71,6 +77,7 @@ export function resolveRegistryOptions(options: RegistryOptions): ResolvedRegist
     requestTimeout: optionalMs('requestTimeout', options.requestTimeout),
     memberListRefreshMs: timerMs('memberListRefreshMs', options.memberListRefreshMs ?? REGISTRY_DEFAULTS.memberListRefreshMs),
     connectTimeoutMs: optionalMs('connectTimeoutMs', options.connectTimeoutMs),
+    callTimeoutMs: optionalMs('callTimeoutMs', options.callTimeoutMs),
     logger: options.logger,
   });
 }

@@ -106,6 +106,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
       keyPrefix: o.keyPrefix,
       ...(this.#logger === undefined ? {} : { logger: this.#logger }),
       ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
+      ...(o.callTimeoutMs === undefined ? {} : { callTimeoutMs: o.callTimeoutMs }),
     });
     this.#timer = setInterval(() => this.#tick(), o.memberListRefreshMs);
     this.#timer.unref();
@@ -239,9 +240,16 @@ export class Registry extends EventEmitter<RegistryEvents> {
     // Events reach us only once subscribed; a resolution started earlier may have missed one, so it is not cached.
     const cacheable = this.#subscribed;
     const mark = this.#cache?.begin(destinationId);
+    // Redis unreachable (a failover under way): the last live owner seen is answered, marked stale, rather than
+    // making the caller wait for a reply it may not get. A suspect asks for a fresh decision, so it never is.
+    const known = suspect === null ? this.#cache?.lastKnown(destinationId) : undefined;
+    if (known !== undefined && !this.#store.available) return known;
     let outcome: ResolveOutcome;
     try {
       outcome = await this.#store.resolve({ destinationId, claimOnMiss, reassignOrphans, candidate, suspect });
+    } catch (err) {
+      if (known !== undefined && err instanceof StoreUnavailableError && !this.#closed) return known;
+      throw err;
     } finally {
       if (mark !== undefined) this.#cache?.end(destinationId, mark);
     }
@@ -361,7 +369,8 @@ function toResult(outcome: ResolveOutcome): ResolveResult | null {
     case 'claimed':
     case 'reassigned': {
       const { member, epoch } = outcome;
-      return Object.freeze({ address: member.address, memberId: member.memberId, reassigned: outcome.kind === 'reassigned', epoch });
+      const result = { address: member.address, memberId: member.memberId, reassigned: outcome.kind === 'reassigned', epoch };
+      return Object.freeze(outcome.kind !== 'owner' && outcome.confirmed === false ? { ...result, confirmed: false as const } : result);
     }
     case 'orphaned':
       return Object.freeze({ address: null, memberId: outcome.owners[0] ?? '', reassigned: false, epoch: outcome.epoch });

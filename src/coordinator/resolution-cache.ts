@@ -13,8 +13,21 @@ export interface ResolveResult {
   readonly memberId: string;
   /** True only on the one resolution that moved the destination from dead owners to a live member. */
   readonly reassigned: boolean;
-  /** The destination's fencing epoch: incremented by every claim and reassignment. */
+  /**
+   * The destination's fencing epoch: a new, greater one with every claim and reassignment (never below the Redis
+   * server's clock in ms, so it never goes back, even after a failover lost the last write).
+   */
   readonly epoch: number;
+  /**
+   * Present (false) only on a claim or reassignment that fewer replicas than `confirmReplicas` acknowledged: the
+   * binding may be lost if the master fails now. Such a result is not cached.
+   */
+  readonly confirmed?: false;
+  /**
+   * Present (true) only when Redis could not be reached and this is the last live owner this registry resolved
+   * for the destination: it may have moved since, and its epoch still fences the old owner's writes.
+   */
+  readonly stale?: true;
 }
 
 interface Entry {
@@ -30,6 +43,9 @@ export interface InflightMark {
   /** Epochs of `binding` events seen while the resolution was in flight. */
   readonly bindingEpochs: number[];
 }
+
+/** How long a last-known owner may be answered from after it was resolved (ms): 10 minutes. */
+export const LAST_KNOWN_TTL_MS = 600_000;
 
 export interface ResolutionCacheOptions {
   /** Entry lifetime (ms). */
@@ -49,10 +65,21 @@ export class ResolutionCache {
    */
   readonly #ownChanges = new Map<string, number>();
   readonly #max: number;
+  /**
+   * The last live owner resolved per destination, kept past the entry's TTL (bounded by `max`, and by
+   * {@link LAST_KNOWN_TTL_MS}) to answer from while Redis is unreachable; dropped with the binding or the member.
+   */
+  readonly #lastKnown: LruTtlCache<string, ResolveResult>;
 
   constructor(options: ResolutionCacheOptions) {
     this.#entries = new LruTtlCache({ max: options.max, ttlMs: options.ttlMs });
+    this.#lastKnown = new LruTtlCache({ max: options.max, ttlMs: LAST_KNOWN_TTL_MS });
     this.#max = options.max;
+  }
+
+  /** The last live owner seen for `destinationId`, marked `stale`, for when Redis cannot be asked; or undefined. */
+  lastKnown(destinationId: string): ResolveResult | undefined {
+    return this.#lastKnown.get(destinationId);
   }
 
   get size(): number {
@@ -86,13 +113,14 @@ export class ResolutionCache {
   fill(destinationId: string, result: ResolveResult, mark: InflightMark, ownChange = false): void {
     const ownEventSeen = ownChange && mark.bindingEpochs.includes(result.epoch);
     const otherEvents = mark.bindingEpochs.some((e) => !(ownChange && e === result.epoch));
-    if (mark.stale || otherEvents || result.address === null) return;
+    if (mark.stale || otherEvents || result.address === null || result.confirmed === false) return;
     if (ownChange && !ownEventSeen) {
       if (this.#ownChanges.size >= this.#max) this.#ownChanges.clear(); // events lost: never grow without bound
       this.#ownChanges.set(destinationId, result.epoch);
     }
     const cached = result.reassigned ? Object.freeze({ ...result, reassigned: false }) : Object.freeze(result);
     this.#entries.set(destinationId, { result: cached, promise: Promise.resolve(cached) });
+    this.#lastKnown.set(destinationId, Object.freeze({ ...cached, stale: true as const }));
   }
 
   /**
@@ -106,6 +134,7 @@ export class ResolutionCache {
     }
     this.#ownChanges.delete(destinationId);
     this.#entries.delete(destinationId);
+    this.#lastKnown.delete(destinationId);
     const mark = this.#inflight.get(destinationId);
     if (mark === undefined) return;
     if (epoch === undefined) mark.stale = true;
@@ -115,6 +144,7 @@ export class ResolutionCache {
   /** A member is gone: drop every destination it owns; in-flight resolutions may name it, so none is cached. */
   evictMember(memberId: string): number {
     for (const mark of this.#inflight.values()) mark.stale = true;
+    this.#lastKnown.deleteWhere((result) => result.memberId === memberId);
     return this.#entries.deleteWhere((entry) => entry.result.memberId === memberId);
   }
 
@@ -122,6 +152,7 @@ export class ResolutionCache {
   evictIfOwner(destinationId: string, memberId: string): boolean {
     const entry = this.#entries.get(destinationId);
     if (entry === undefined || entry.result.memberId !== memberId) return false;
+    this.#lastKnown.delete(destinationId);
     return this.#entries.delete(destinationId);
   }
 

@@ -4,10 +4,11 @@
  * one subscribe-with-retry. The gateway's replica store and the coordinator build on it; so will every new
  * Redis-backed feature.
  */
-export { createRedisClient, describeRedis, type RedisClient, type RedisClientOptions } from './redis-client.js';
+export { createRedisClient, describeRedis, isCluster, type RedisClient, type RedisClientOptions } from './redis-client.js';
 export { closeClient, watchClient, type ClientWatch, type WatchHandlers } from './connection-watch.js';
-export { defineScript, defineScripts, runScript, scriptStatus, type StoreScript } from './scripts.js';
+export { defineScript, defineScripts, runScript, runScriptConfirmed, scriptStatus, type StoreScript } from './scripts.js';
 export { toStoreError } from './errors.js';
+export { ReadyGate, MAX_READY_WAITERS } from './ready-gate.js';
 export { keysOf, loadLua, luaScripts } from './lua.js';
 export { hashTag, keyBase } from './keys.js';
 export { ChannelSubscription, type ChannelSubscriptionOptions } from './channel-subscription.js';

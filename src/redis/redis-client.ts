@@ -40,23 +40,38 @@ export function reconnectDelayMs(attempt: number, capMs = 2000): number {
   return Math.round(base + Math.random() * base * 0.1);
 }
 
+/** Longest wait between two reconnect attempts for Sentinel and Cluster (ms): a new master is found this fast. */
+const FAILOVER_RECONNECT_CAP_MS = 500;
+
 /**
  * Builds the command connection for `config`, not yet connected (`lazyConnect`): call `connect()`.
  * Commands sent while it is not ready reject at once (`enableOfflineQueue: false`); a command in flight when
  * the link drops survives one reconnect attempt, then rejects; every command times out after
  * `connectTimeoutMs`.
  *
+ * Failover is detected everywhere a new master can be found:
+ * - a socket with replies pending and silent for `connectTimeoutMs` is dropped (`socketTimeout`), so a paused
+ *   (SIGSTOP) master is treated like a dead one once that deadline passes, and the client asks again where the
+ *   master is; closing it takes at most 100 ms (`disconnectTimeout`; a paused peer never answers the FIN);
+ * - Sentinel: `failoverDetector` subscribes to the sentinels' `+switch-master` and leaves the old master at once;
+ *   reconnects are capped at 500 ms;
+ * - Cluster: the slot map is re-read every second (`slotsRefreshInterval`) and after a command timeout
+ *   (`refreshSlotsOnTimeout`), so a promoted replica is found within about a second.
+ *
  * @example
  * const client = createRedisClient(config.redis);
  * await client.connect();
  */
 export function createRedisClient(config: RedisConnectionConfig, options: RedisClientOptions = {}): RedisClient {
-  const capMs = options.maxReconnectDelayMs ?? 2000;
+  const failover = config.cluster !== undefined || config.sentinels !== undefined;
+  const capMs = options.maxReconnectDelayMs ?? (failover ? FAILOVER_RECONNECT_CAP_MS : 2000);
   const common = {
     username: config.username,
     password: config.password,
     connectTimeout: config.connectTimeoutMs,
     commandTimeout: config.connectTimeoutMs,
+    socketTimeout: config.connectTimeoutMs,
+    disconnectTimeout: 100,
     maxRetriesPerRequest: 1,
     lazyConnect: true,
     connectionName: 'keyway',
@@ -70,9 +85,14 @@ export function createRedisClient(config: RedisConnectionConfig, options: RedisC
       enableOfflineQueue: false,
       lazyConnect: true,
       clusterRetryStrategy: retryStrategy,
-      slotsRefreshTimeout: config.connectTimeoutMs,
+      // Off by default in ioredis 6 (whatever its typings say): without it a promoted replica is found only
+      // when a connection closes, and a paused master closes none.
+      slotsRefreshInterval: 1000,
+      slotsRefreshTimeout: Math.min(config.connectTimeoutMs, 500),
     };
-    return new (ioredis().Cluster)(config.cluster.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
+    const cluster = new (ioredis().Cluster)(config.cluster.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
+    refreshSlotsOnTimeout(cluster);
+    return cluster;
   }
   const base: RedisOptions = { ...common, enableOfflineQueue: false, retryStrategy };
   if (config.sentinels) {
@@ -85,6 +105,9 @@ export function createRedisClient(config: RedisConnectionConfig, options: RedisC
       enableTLSForSentinelMode: config.tls,
       sentinelTLS: tls,
       sentinelRetryStrategy: retryStrategy,
+      failoverDetector: true,
+      // The detector's own links to the sentinels: back within a second, not ioredis' default minute.
+      sentinelReconnectStrategy: () => 1000,
     });
   }
   if (config.url) return new (ioredis().Redis)({ ...base, ...urlOptions(config.url, config, options.tls) });
@@ -134,6 +157,26 @@ function urlOptions(raw: string, config: RedisConnectionConfig, extraTls: Connec
     username: config.username ?? (url.username === '' ? undefined : decodeURIComponent(url.username)),
     password: config.password ?? (url.password === '' ? undefined : decodeURIComponent(url.password)),
     tls: useTls ? { ...extraTls } : undefined,
+  };
+}
+
+/**
+ * A command timeout on a Cluster means the slot's master may be paused or gone: the slot map is re-read at once
+ * (one refresh at a time) instead of at the next tick, so the next command goes to a promoted replica.
+ */
+function refreshSlotsOnTimeout(cluster: Cluster): void {
+  let refreshing = false;
+  const original = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = (command, stream, node) => {
+    const result = original(command, stream, node);
+    command.promise.catch((err: Error) => {
+      if (refreshing || !/timed out|timeout/i.test(err.message)) return;
+      refreshing = true;
+      cluster.refreshSlotsCache(() => {
+        refreshing = false;
+      });
+    });
+    return result;
   };
 }
 

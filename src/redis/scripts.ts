@@ -44,6 +44,38 @@ export function runScript(client: RedisClient, script: StoreScript, keys: string
 }
 
 /**
+ * Runs `script`, then `WAIT replicas timeoutMs` in the same pipeline: one round trip, on the same connection (on a
+ * Cluster, the node of the script's keys), so the count is of the replicas that hold this script's write (a WAIT
+ * sent later could land on a new connection to a new master and count nothing of it). WAIT cannot run inside a
+ * script or a transaction. `acked` is 0 when the WAIT itself failed.
+ */
+export async function runScriptConfirmed(
+  client: RedisClient,
+  script: StoreScript,
+  keys: string[],
+  args: string[],
+  replicas: number,
+  timeoutMs: number,
+): Promise<{ readonly reply: unknown; readonly acked: number }> {
+  if (commandOf(client, script) === undefined) throw new StoreScriptError(`script ${script.command} is not defined on this client`);
+  if (keys.length !== script.numberOfKeys) {
+    throw new StoreScriptError(`script ${script.command} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+  }
+  const pipeline = client.pipeline() as unknown as Record<string, (...a: string[]) => unknown> & {
+    call(...a: string[]): unknown;
+    exec(): Promise<[Error | null, unknown][] | null>;
+  };
+  (pipeline[script.command] as (...a: string[]) => unknown).apply(pipeline, [...keys, ...args]);
+  pipeline.call('WAIT', String(replicas), String(timeoutMs));
+  const results = await pipeline.exec();
+  const [scriptResult, waitResult] = results ?? [];
+  if (scriptResult === undefined) throw new StoreScriptError(`script ${script.command} answered nothing`);
+  if (scriptResult[0] !== null) throw scriptResult[0];
+  const acked = waitResult !== undefined && waitResult[0] === null && typeof waitResult[1] === 'number' ? waitResult[1] : 0;
+  return { reply: scriptResult[1], acked };
+}
+
+/**
  * Maps a write script's status: 1 -> true (applied/published), 0 -> false, -1 (bad arguments) or anything
  * else -> `StoreScriptError`.
  */

@@ -11,11 +11,19 @@ interface Entry {
   readonly register: Register;
   /** False for a value that failed to decode: remembered (so it is reported once), never re-seeded. */
   readonly reseed: boolean;
+  /** When it was remembered, in the book's own count of writes (see {@link RegisterBook.mark}). */
+  readonly seq: number;
 }
 
 /** The last write seen per `(kind, id)`. */
 export class RegisterBook {
   readonly #entries = new Map<string, Entry>();
+  #seq = 0;
+
+  /** A mark of now: registers remembered after it are left out of {@link lacking} given it. */
+  mark(): number {
+    return this.#seq;
+  }
 
   /** True when `register` is ordered after the last write seen for its `(kind, id)`, or none was. */
   isNew(kind: RegisterKind, register: Register): boolean {
@@ -24,7 +32,7 @@ export class RegisterBook {
 
   /** Records `register` as the last write seen for its `(kind, id)`. */
   remember(kind: RegisterKind, register: Register, reseed = true): void {
-    this.#entries.set(key(kind, register.id), { kind, register, reseed });
+    this.#entries.set(key(kind, register.id), { kind, register, reseed, seq: ++this.#seq });
   }
 
   /**
@@ -37,15 +45,37 @@ export class RegisterBook {
   }
 
   /**
+   * The registers this replica knows that `held` (a full read of the store) lacks or holds older: facts a failover
+   * or a restart lost, which must be written again (with what is left of their TTL). Only registers remembered by
+   * `before` (a {@link mark} taken when the read was sent) count: a later one may simply postdate the read. Pure.
+   */
+  lacking(held: HeldRegisters, ttlMs: number, nowMs: number, before: number): { kind: RegisterKind; register: Register; ttlMs: number }[] {
+    const stored = new Map<string, Register>();
+    for (const r of held.admin) stored.set(key('admin', r.id), r);
+    for (const r of held.backend) stored.set(key('backend', r.id), r);
+    const out: { kind: RegisterKind; register: Register; ttlMs: number }[] = [];
+    for (const seed of this.reseeds(ttlMs, nowMs, before)) {
+      if (isNewerStamp(seed.register, stored.get(key(seed.kind, seed.register.id)))) out.push(seed);
+    }
+    return out;
+  }
+
+  /**
    * The registers to write back after the store came back, each with the TTL it has left (`ttlMs` after its
    * `atMs`, capped at `ttlMs`); expired ones are skipped.
    */
-  *reseeds(ttlMs: number, nowMs: number): Generator<{ kind: RegisterKind; register: Register; ttlMs: number }> {
-    for (const { kind, register, reseed } of this.#entries.values()) {
+  *reseeds(ttlMs: number, nowMs: number, before = Infinity): Generator<{ kind: RegisterKind; register: Register; ttlMs: number }> {
+    for (const { kind, register, reseed, seq } of this.#entries.values()) {
       const left = Math.min(ttlMs, register.atMs + ttlMs - nowMs);
-      if (reseed && left > 0) yield { kind, register, ttlMs: left };
+      if (reseed && left > 0 && seq <= before) yield { kind, register, ttlMs: left };
     }
   }
+}
+
+/** What a store holds, as {@link RegisterBook.lacking} compares it. */
+export interface HeldRegisters {
+  readonly admin: readonly Register[];
+  readonly backend: readonly Register[];
 }
 
 function key(kind: RegisterKind, id: string): string {

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { GatewayStateError, StoreUnavailableError } from '../errors.js';
-import type { GatewayStore, Register, RegisterKind, StoreEvent } from './store/index.js';
+import type { GatewayStore, Register, RegisterKind, SharedState, StoreEvent } from './store/index.js';
 import type { Logger } from '../types.js';
 import { decodeFact, encodeFact, type AdminFact, type BackendFact, type FactByKind } from './facts.js';
 import { RegisterBook } from './register-book.js';
@@ -18,7 +18,9 @@ import { mergeVerdicts, VerdictTable, type Opinion } from './verdicts.js';
  * Own verdicts are written only when they change (and refreshed each sync tick); facts learned from
  * others are applied and never written back, so messages cannot loop. While the store is unreachable the
  * view keeps its last state plus this replica's own probes; once it is back, own verdicts and every known
- * register are written again (the store's `(atMs, by)` rule keeps a newer fact) and the store re-read.
+ * register are written again (the store's `(atMs, by)` rule keeps a newer fact) and the store re-read. Every
+ * read also heals the other way: a fact this replica holds that the store lacks (lost in a failover that no
+ * outage announced) is written again and logged.
  * Other replicas' verdicts still expire `verdictTtlMs` after they were last heard, outage or not: one nobody
  * can refresh is stale, and this replica's own probes are then the freshest word on a backend.
  *
@@ -296,6 +298,7 @@ export class SharedView extends EventEmitter<SharedViewEvents> {
 
   async #readAndApply(): Promise<void> {
     const readStartMs = Date.now();
+    const known = this.#book.mark();
     const state = await this.#store.read();
     if (this.#closed) return;
     const self = this.#options.replicaId;
@@ -303,6 +306,22 @@ export class SharedView extends EventEmitter<SharedViewEvents> {
     // Backends first, so an admin fact on a backend added elsewhere finds it.
     for (const r of state.backend) this.#learn('backend', r);
     for (const r of state.admin) this.#learn('admin', r);
+    await this.#heal(state, known);
+  }
+
+  /**
+   * Writes again every fact this replica holds that the store lacks or holds older: a write that landed on a master
+   * which then lost it (demoted after a failover, restarted empty) is put back, whoever wrote it first, and the
+   * next read checks that it stayed. Every replica holding the fact may do so: the `(atMs, by)` rule applies one.
+   */
+  async #heal(state: SharedState, known: number): Promise<void> {
+    const ttlMs = this.#options.stateTtlMs;
+    const lost = this.#book.lacking(state, ttlMs, Date.now(), known);
+    if (lost.length === 0 || this.#closed) return;
+    await Promise.all(lost.map((r) => this.#store.putRegister(r.kind, r.register, r.ttlMs)));
+    const facts = lost.map((r) => `${r.kind} ${r.register.id}`);
+    this.#logger?.warn({ facts, count: lost.length }, 'shared state store lacked facts this replica holds: wrote them again');
+    this.emit('healed', lost.length);
   }
 
   #synced(): void {

@@ -44,4 +44,6 @@ export interface SharedViewEvents {
   synced: [];
   /** The store went unreachable (once per outage); the view is served as last known. */
   outage: [err: Error];
+  /** A read found facts this replica holds missing or older in the store; they were written again. */
+  healed: [count: number];
 }

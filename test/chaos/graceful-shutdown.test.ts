@@ -10,7 +10,8 @@ import net from 'node:net';
 import { spawnBackend, type BackendProcess } from '../helpers/backend-process.js';
 import { serveCli, tempFile, type Serving } from '../helpers/cli.js';
 import { request, type Reply } from '../helpers/http.js';
-import { LoadGenerator, metricSum, sleep } from '../helpers/load.js';
+import { LoadGenerator, metricSum } from '../helpers/load.js';
+import { waitFor } from '../helpers/redis.js';
 
 const GRACE_MS = 5000;
 
@@ -41,28 +42,30 @@ test('SIGTERM under load: accepted requests complete, new connections are refuse
   let gw: Serving | undefined;
   let load: LoadGenerator | undefined;
   try {
-    gw = await serveCli(file);
+    const serving = await serveCli(file);
+    gw = serving;
     load = new LoadGenerator({ port: gw.port, ratePerSecond: 300, maxInflight: 50 });
     load.start();
-    await sleep(2000);
+    // Steady load has flowed (about a second of it at this rate) before the signal.
+    await load.answered(300, 6000, undefined, 'answered requests before SIGTERM');
     // A slow request (1.5 s) accepted before the signal keeps the process draining long enough to probe the listener.
     const slow: Promise<Reply> = request(gw.port, { path: '/slow?delay=1500', headers: { 'x-req-id': 'slow' }, timeoutMs: 10_000 });
-    await sleep(100);
+    const backendsSaw = async (): Promise<boolean> => (await Promise.all(procs.map((p) => p.seen()))).flat().includes('slow');
+    await waitFor('the slow request to reach a backend', backendsSaw, 3000);
     const retried = metricSum((await request(gw.port, { path: '/_lb/metrics' })).body, 'keyway_retries_total');
     const exited = once(gw.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     const sigtermAt = Date.now();
     gw.child.kill('SIGTERM');
     let refusedAt = 0;
     let aliveWhenRefused = false;
-    while (Date.now() - sigtermAt < 3000) {
-      const result = await tryConnect(gw.port);
-      if (result === 'ECONNREFUSED') {
-        refusedAt = Date.now();
-        aliveWhenRefused = gw.child.exitCode === null && gw.child.signalCode === null;
-        break;
-      }
-      await sleep(10);
-    }
+    const refused = async (): Promise<boolean> => {
+      if ((await tryConnect(serving.port)) !== 'ECONNREFUSED') return false;
+      refusedAt = Date.now();
+      aliveWhenRefused = serving.child.exitCode === null && serving.child.signalCode === null;
+      return true;
+    };
+    // A timeout here is reported by the assertions below (refusedAt stays 0), after the requests' outcomes.
+    await waitFor('the listener to refuse new connections', refused, 3000).catch(() => undefined);
     const [code, signal] = await exited;
     const exitMs = Date.now() - sigtermAt;
     await load.stop();

@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { spawnBackend, type BackendProcess } from '../helpers/backend-process.js';
 import { serveCli, tempFile, type Serving } from '../helpers/cli.js';
 import { request } from '../helpers/http.js';
-import { LoadGenerator, metricSum, sleep, waitFor } from '../helpers/load.js';
+import { LoadGenerator, metricSum } from '../helpers/load.js';
+import { until } from '../helpers/wait.js';
 
 function configFor(backends: readonly BackendProcess[]): string {
   return JSON.stringify({
@@ -32,13 +33,18 @@ test('SIGHUP under load: backend c removed and d added without a failed request'
     load = new LoadGenerator({ port: gw.port, ratePerSecond: 300, maxInflight: 50 });
     const t0 = Date.now();
     load.start();
-    await sleep(2000);
+    // Before the reload: steady load has flowed and c has served some of it.
+    await load.answered(400, 6000, undefined, 'answered requests before the reload');
+    await load.answered(20, 3000, (o) => o.body === 'c', 'answers from c before the reload');
     writeFileSync(file, configFor([a, b, d]));
     const hupAt = Date.now();
     gw.child.kill('SIGHUP');
-    assert.ok(await waitFor(() => serving.output().includes('config reloaded'), 5000), serving.output());
+    await until(() => serving.output().includes('config reloaded'), 5000, () => `"config reloaded" in the output:\n${serving.output()}`);
     const reloadedAt = Date.now();
-    await sleep(6000 - (Date.now() - t0));
+    // After it: enough requests (over several health intervals) that c had every chance to get one, and d has served some.
+    const sentAfter = (o: { sentAt: number }): boolean => o.sentAt > reloadedAt;
+    await load.answered(450, 6000, sentAfter, 'answered requests sent after the reload');
+    await load.answered(50, 3000, (o) => sentAfter(o) && o.body === 'd', 'answers from d to requests sent after the reload');
     await load.stop();
 
     const metrics = (await request(gw.port, { path: '/_lb/metrics' })).body;

@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnBackend, type BackendProcess } from '../helpers/backend-process.js';
 import { startGateway, type Started } from '../helpers/gateway.js';
-import { LoadGenerator, metricSum, sleep } from '../helpers/load.js';
+import { LoadGenerator, metricSum } from '../helpers/load.js';
 import { request } from '../helpers/http.js';
+import { within } from '../helpers/wait.js';
 
 const INTERVAL_MS = 200;
 const RISE = 2;
@@ -28,27 +29,42 @@ test('kill -9 a backend under 300 req/s: zero failed requests; it rejoins with s
     load = new LoadGenerator({ port: gw.port, ratePerSecond: 300, maxInflight: 50 });
     const victim = procs[1]!;
     const events: string[] = [];
-    gw.gateway.on('backend:down', (s) => events.push(`down:${s.id}`));
-    gw.gateway.on('backend:ejected', (s) => events.push(`ejected:${s.id}`));
+    let markedDown!: () => void;
+    const victimDown = new Promise<void>((resolve) => (markedDown = resolve));
+    gw.gateway.on('backend:down', (s) => {
+      events.push(`down:${s.id}`);
+      if (s.id === victim.name) markedDown();
+    });
+    gw.gateway.on('backend:ejected', (s) => {
+      events.push(`ejected:${s.id}`);
+      if (s.id === victim.name) markedDown();
+    });
     let upAt = 0;
     let weightAtUp = -1;
+    let rejoined!: () => void;
+    const victimUp = new Promise<void>((resolve) => (rejoined = resolve));
     gw.gateway.on('backend:up', (s) => {
       events.push(`up:${s.id}`);
       if (s.id !== victim.name) return;
       upAt = Date.now();
       weightAtUp = started.gateway.upstreams.find((u) => u.id === victim.name)!.weight;
+      rejoined();
     });
     const t0 = Date.now();
     load.start();
-    await sleep(3000);
+    // Steady load through all three (about 2 s of it at this rate) before the kill.
+    await load.answered(600, 6000, undefined, 'answered requests before the kill');
     await victim.kill('SIGKILL');
     const killedAt = Date.now();
-    await sleep(6000 - (Date.now() - t0));
+    // While it is dead: the gateway has taken it out, and load has kept flowing past it (retries absorb what met it).
+    await within(victimDown, 3000, `${victim.name} to be marked down or ejected`);
+    await load.answered(600, 6000, (o) => o.sentAt >= killedAt, 'answered requests sent after the kill');
     await victim.restart();
     const restartedAt = Date.now();
     // Rejoins within rise × interval, plus jitter (10%), a probe's time and scheduling slack.
     const bound = RISE * INTERVAL_MS * 1.1 + 1000;
-    while (upAt === 0 && Date.now() - restartedAt < bound) await sleep(10);
+    // A timeout is reported by the assertion below, with the events seen.
+    await within(victimUp, bound, `${victim.name} to rejoin`).catch(() => undefined);
     assert.ok(upAt > 0, `backend did not rejoin within ${bound} ms; events ${events.join(' ')}`);
     const rejoinMs = upAt - restartedAt;
     assert.ok(weightAtUp > 0 && weightAtUp < 1, `slow start: effective weight right after rejoining was ${weightAtUp}`);
@@ -57,7 +73,8 @@ test('kill -9 a backend under 300 req/s: zero failed requests; it rejoins with s
     };
     const entry = listed.backends.find((b) => b.id === victim.name)!;
     assert.ok(entry.effectiveWeight < entry.weight, JSON.stringify(entry));
-    await sleep(10_000 - (Date.now() - t0));
+    // After rejoining: load keeps flowing until the victim, ramping up through slow start, has answered some of it.
+    await load.answered(100, 6000, (o) => o.sentAt > upAt && o.body === victim.name, `answers from ${victim.name} to requests sent after it rejoined`);
     await load.stop();
 
     const all = load.summary();

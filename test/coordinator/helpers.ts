@@ -15,6 +15,8 @@ export interface Fixture {
   member(memberId: string, options?: Partial<MemberOptions>): Promise<Member>;
   /** A Registry on this prefix, ready (subscribed, member list read). */
   registry(options?: Partial<RegistryOptions>): Promise<Registry>;
+  /** The fencing epoch Redis holds for `destinationId` (0 when none). */
+  epoch(destinationId: string): Promise<number>;
   /** Closes every member and registry made here. */
   close(): Promise<void>;
 }
@@ -31,6 +33,9 @@ export function fixture(server: RedisServer, prefix = randomPrefix('reg')): Fixt
       closers.push(() => member.close());
       await member.register();
       return member;
+    },
+    async epoch(destinationId) {
+      return Number((await server.cli('HGET', coordinatorKeys(prefix).epochs, destinationId)) || 0);
     },
     async registry(options = {}) {
       const registry = new Registry({ redis: server.url, keyPrefix: prefix, ...options });
@@ -89,6 +94,7 @@ export function suiteFixture(): SuiteFixture {
     },
     member: (memberId, options) => now().member(memberId, options),
     registry: (options) => now().registry(options),
+    epoch: (destinationId) => now().epoch(destinationId),
     close: () => now().close(),
   };
 }

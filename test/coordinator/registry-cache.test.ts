@@ -43,7 +43,7 @@ describe('Registry cache', () => {
     });
     assert.deepEqual([...delta], [], 'no Redis command for 1000 hits');
     assert.equal(last, first);
-    assert.deepEqual({ ...last }, { address: m1.address, memberId: 'member-1', reassigned: false, epoch: 1 });
+    assert.deepEqual({ ...last }, { address: m1.address, memberId: 'member-1', reassigned: false, epoch: await f.epoch('hot') });
   });
 
   it("a registry's own claim stays cached: the binding event it publishes does not evict it", async () => {
@@ -137,7 +137,8 @@ describe('Registry cache', () => {
     );
     const owners = new Set(results.map((r) => r?.memberId));
     assert.equal(owners.size, 1, `owners: ${[...owners].join(', ')}`);
-    assert.ok(results.every((r) => r !== null && r.epoch === 1 && !r.reassigned));
+    const epoch = await f.epoch('contended');
+    assert.ok(results.every((r) => r !== null && r.epoch === epoch && !r.reassigned));
     const set = (await f.server.cli('SMEMBERS', f.keys.destination('contended'))).split('\n').filter(Boolean);
     assert.deepEqual(set, [...owners]);
   });
@@ -150,7 +151,7 @@ describe('Registry cache', () => {
     await m1.deregister();
     for (const [memberId, reason] of await Promise.all(downs)) assert.deepEqual([memberId, reason], ['member-1', 'deregistered']);
     for (const registry of [a, b]) {
-      assert.deepEqual({ ...(await registry.resolveDestination('tenant-1')) }, { address: null, memberId: 'member-1', reassigned: false, epoch: 1 });
+      assert.deepEqual({ ...(await registry.resolveDestination('tenant-1')) }, { address: null, memberId: 'member-1', reassigned: false, epoch: await f.epoch('tenant-1') });
     }
   });
 
@@ -171,7 +172,7 @@ describe('Registry cache', () => {
     await cached([a, b], 'tenant-3', m1);
     await changed([b], 'tenant-3', () => a.addPodToDestination('tenant-3', 'member-2'));
     await changed([b], 'tenant-3', () => a.removePodFromDestination('tenant-3', 'member-1'));
-    assert.deepEqual({ ...(await b.resolveDestination('tenant-3')) }, { address: m2.address, memberId: 'member-2', reassigned: false, epoch: 1 });
+    assert.deepEqual({ ...(await b.resolveDestination('tenant-3')) }, { address: m2.address, memberId: 'member-2', reassigned: false, epoch: await f.epoch('tenant-3') });
   });
 
   it('a member that expires is evicted everywhere; a later reassignment moves its destination once, with a new epoch', async () => {
@@ -183,14 +184,17 @@ describe('Registry cache', () => {
     const downs = [a, b].map((r) => nextEvent<[string, string]>(r, 'member:down', (id: string) => id === 'short'));
     for (const [, reason] of await Promise.all(downs)) assert.equal(reason, 'expired');
 
-    assert.deepEqual({ ...(await b.resolveDestination('tenant-4')) }, { address: null, memberId: 'short', reassigned: false, epoch: 1 });
+    const claimedEpoch = await f.epoch('tenant-4');
+    assert.deepEqual({ ...(await b.resolveDestination('tenant-4')) }, { address: null, memberId: 'short', reassigned: false, epoch: claimedEpoch });
     const event = nextEvent<[{ previous: string[]; epoch: number }]>(a, 'destination:reassigned');
     const moved = await a.resolveDestination('tenant-4', { reassignOrphans: true });
-    assert.deepEqual({ ...moved }, { address: survivor.address, memberId: 'survivor', reassigned: true, epoch: 2 });
+    const epoch = moved?.epoch ?? 0;
+    assert.ok(epoch > claimedEpoch, `new epoch ${epoch} above ${claimedEpoch}`);
+    assert.deepEqual({ ...moved }, { address: survivor.address, memberId: 'survivor', reassigned: true, epoch });
     const [payload] = await event;
-    assert.deepEqual([payload.previous, payload.epoch], [['short'], 2]);
+    assert.deepEqual([payload.previous, payload.epoch], [['short'], epoch]);
     const again = await a.resolveDestination('tenant-4', { reassignOrphans: true });
-    assert.deepEqual({ ...again }, { address: survivor.address, memberId: 'survivor', reassigned: false, epoch: 2 });
+    assert.deepEqual({ ...again }, { address: survivor.address, memberId: 'survivor', reassigned: false, epoch });
     assert.equal((await b.resolveDestination('tenant-4', { reassignOrphans: true }))?.memberId, 'survivor');
   });
 
@@ -215,4 +219,34 @@ describe('Registry cache', () => {
     await m1.deregister();
     for (const args of await Promise.all(downs)) assert.deepEqual(args, ['member-1', 'deregistered']);
   });
+
+  it('Redis unreachable: the last live owner is answered, marked stale, instead of failing the caller', { timeout: 20_000 }, async () => {
+    const m1 = await f.member('member-1');
+    const registry = await f.registry({ ...QUIET, cache: { ttl: 1 }, callTimeoutMs: 1000 });
+    const fresh = await registry.resolveDestination('kept', { claimOnMiss: true });
+    assert.equal(fresh?.memberId, 'member-1');
+    await f.server.kill('SIGKILL');
+    try {
+      // The cache entry expired long ago (1 ms); the last known owner is still kept.
+      const stale = await until(async () => {
+        const r = await registry.resolveDestination('kept', { claimOnMiss: true });
+        return r?.stale === true ? r : undefined;
+      }, 5000);
+      assert.deepEqual({ ...stale }, { address: m1.address, memberId: 'member-1', reassigned: false, epoch: fresh!.epoch, stale: true });
+      await assert.rejects(registry.resolveDestination('never-seen', { claimOnMiss: true }), /redis/i, 'nothing known: the caller is told');
+    } finally {
+      await f.server.restart();
+    }
+  });
 });
+
+/** Calls `probe` until it returns a value, at most `ms`. */
+async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`no value within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

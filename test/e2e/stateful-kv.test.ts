@@ -16,7 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Registry } from '../../src/coordinator/index.js';
 import { request, type Reply } from '../helpers/http.js';
-import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
+import { randomPrefix, startRedisServer, waitFor, type RedisServer } from '../helpers/redis.js';
+import { within } from '../helpers/wait.js';
 
 const POD_JS = fileURLToPath(new URL('./stateful-kv/pod.js', import.meta.url));
 const COORDINATOR_JS = fileURLToPath(new URL('./stateful-kv/coordinator.js', import.meta.url));
@@ -24,7 +25,13 @@ const COORDINATOR_JS = fileURLToPath(new URL('./stateful-kv/coordinator.js', imp
 const POD_TTL_MS = 2000;
 const POD_IDS = ['pod-a', 'pod-b', 'pod-c'];
 const TENANTS = Array.from({ length: 10 }, (_, i) => `t${i}`);
-const LOAD = { durationMs: 6000, killAtMs: 2500, everyMs: 10, maxInFlight: 20 } as const;
+/**
+ * The load: a call every `everyMs`, at most `maxInFlight` open. The victim is killed once `answeredBeforeKill` calls
+ * have been answered, and the load runs on until every tenant of the victim has had `answeredAfterExit` calls sent
+ * after its exit answered, the open transaction is gone and the dead pod's record has expired (`POD_TTL_MS`). Each
+ * wait on answers fails after `phaseMs`.
+ */
+const LOAD = { everyMs: 10, maxInFlight: 20, answeredBeforeKill: 200, answeredAfterExit: 20, phaseMs: 20_000 } as const;
 
 /** A started fixture process and what it printed on stderr (for failure messages). */
 interface Proc {
@@ -96,6 +103,8 @@ interface LoadRun {
   readonly diedAt: number;
   /** Ticks that found `maxInFlight` calls open and sent nothing. */
   readonly skipped: number;
+  /** How long the load ran (ms). */
+  readonly durationMs: number;
 }
 
 describe('stateful-kv example: a stateful pod per tenant behind the coordinator', { timeout: 120_000 }, () => {
@@ -174,15 +183,18 @@ describe('stateful-kv example: a stateful pod per tenant behind the coordinator'
     assert.equal((await call('PUT', `/tx/${openTx}/kv/lost`, 'never committed')).status, 200);
     const txAnswers: { at: number; status: number; ms: number; body: string }[] = [];
     const pollTx = async (sinceKill: () => number): Promise<void> => {
-      while (txAnswers.at(-1)?.status !== 404 && sinceKill() < POD_TTL_MS + 3000) {
+      const gone = async (): Promise<boolean> => {
         const sent = performance.now();
-        const res = await call('POST', `/tx/${openTx}/commit`);
+        // A call that fails outright is kept as status 0, which the assertions below reject.
+        const res = await call('POST', `/tx/${openTx}/commit`).catch((err: Error) => ({ status: 0, body: err.message }));
         txAnswers.push({ at: sinceKill(), status: res.status, ms: performance.now() - sent, body: res.body });
-        await sleep(100);
-      }
+        return res.status === 404;
+      };
+      // A timeout is reported by the assertions below (the last answer is not 404).
+      await waitFor('the open transaction to be gone (404)', gone, POD_TTL_MS + 3000 - sinceKill()).catch(() => undefined);
     };
 
-    const run = await steadyLoad(call, pods.get(victim) as Proc, pollTx);
+    const run = await steadyLoad(call, pods.get(victim) as Proc, moving, pollTx);
     const { calls, killAt, diedAt } = run;
     const failed = calls.filter((c) => c.status !== 200);
     // In flight at the kill: sent before the pod's exit was seen, still open when SIGKILL was sent.
@@ -190,7 +202,7 @@ describe('stateful-kv example: a stateful pod per tenant behind the coordinator'
     const inFlightToVictim = inFlight.filter((c) => moving.includes(c.tenant));
     const later = calls.filter((c) => c.sentAt > diedAt);
     t.diagnostic(`victim ${victim} held ${moving.length}/${TENANTS.length} tenants (${moving.join(' ')})`);
-    t.diagnostic(`calls ${calls.length} in ${LOAD.durationMs} ms (skipped ticks ${run.skipped}); SIGKILL at ${ms(killAt)} ms, exit seen ${ms(diedAt - killAt)} ms later`);
+    t.diagnostic(`calls ${calls.length} in ${ms(run.durationMs)} ms (skipped ticks ${run.skipped}); SIGKILL at ${ms(killAt)} ms, exit seen ${ms(diedAt - killAt)} ms later`);
     t.diagnostic(`in flight at the kill: ${inFlight.length} (to ${victim}'s tenants: ${inFlightToVictim.length})`);
     t.diagnostic(`failed: ${failed.length}; sent after the exit: ${later.length}, of which failed ${later.filter((c) => c.status !== 200).length}`);
     for (const c of failed) {
@@ -268,12 +280,15 @@ describe('stateful-kv example: a stateful pod per tenant behind the coordinator'
 
 /**
  * A steady load through the coordinator: a call every `LOAD.everyMs` (reads of the seeds and writes of new keys,
- * spread over the tenants), at most `LOAD.maxInFlight` open; `victim` gets SIGKILL at `LOAD.killAtMs`, and once
- * its exit is seen `afterKill` runs beside the load (the load waits for it).
+ * spread over the tenants), at most `LOAD.maxInFlight` open; `victim` gets SIGKILL once `LOAD.answeredBeforeKill`
+ * calls have been answered, and once its exit is seen `afterKill` runs beside the load. The load ends when
+ * `afterKill` is done, each of the `moving` tenants has had `LOAD.answeredAfterExit` calls sent after the exit
+ * answered (any status: the test judges them) and `POD_TTL_MS` has passed since the exit.
  */
 async function steadyLoad(
   call: (method: string, path: string, body?: string) => Promise<Reply>,
   victim: Proc,
+  moving: readonly string[],
   afterKill: (sinceKill: () => number) => Promise<void>,
 ): Promise<LoadRun> {
   const t0 = performance.now();
@@ -283,8 +298,24 @@ async function steadyLoad(
   let skipped = 0;
   let killAt = 0;
   let diedAt = 0;
+  let answered = 0;
+  const answeredAfterExit = new Map<string, number>();
+  /** Checks run each time a call is answered. */
+  const onAnswered = new Set<() => void>();
+  /** Resolves once `cond()` holds, judged as each call is answered; rejects after `LOAD.phaseMs` naming `what`. */
+  const whenAnswered = (cond: () => boolean, what: string): Promise<void> => {
+    let check!: () => void;
+    const held = new Promise<void>((resolve) => {
+      check = () => {
+        if (cond()) resolve();
+      };
+    });
+    onAnswered.add(check);
+    check();
+    return within(held, LOAD.phaseMs, what).finally(() => onAnswered.delete(check));
+  };
   const killed = (async () => {
-    await sleep(LOAD.killAtMs);
+    await whenAnswered(() => answered >= LOAD.answeredBeforeKill, `${LOAD.answeredBeforeKill} answered calls before the kill`);
     const exited = once(victim.child, 'exit');
     killAt = now();
     victim.child.kill('SIGKILL');
@@ -292,8 +323,23 @@ async function steadyLoad(
     diedAt = now();
     await afterKill(() => now() - killAt);
   })();
-  for (let i = 0; now() < LOAD.durationMs; i++) {
+  const enough = (): boolean => moving.every((tenant) => (answeredAfterExit.get(tenant) ?? 0) >= LOAD.answeredAfterExit);
+  const ended = killed.then(() =>
+    Promise.all([
+      whenAnswered(enough, `${LOAD.answeredAfterExit} answered calls sent after the exit to each of ${moving.join(' ')}`),
+      // Time by nature: the dead pod's record expires POD_TTL_MS after its death, and the load spans that window.
+      sleep(POD_TTL_MS - (now() - diedAt)),
+    ]),
+  );
+  let stop = false;
+  ended.then(
+    () => (stop = true),
+    () => (stop = true), // rethrown below
+  );
+  for (let i = 0; !stop; i++) {
+    // The load's own pacing: a call every `everyMs` is what makes it a steady rate, so this wait is time by nature.
     await sleep(i * LOAD.everyMs - now());
+    if (stop) break;
     if (open.size >= LOAD.maxInFlight) {
       skipped++;
       continue;
@@ -317,12 +363,16 @@ async function steadyLoad(
     const tracked = p.finally(() => {
       c.doneAt = now();
       open.delete(tracked);
+      answered++;
+      if (diedAt > 0 && c.sentAt > diedAt) answeredAfterExit.set(c.tenant, (answeredAfterExit.get(c.tenant) ?? 0) + 1);
+      for (const check of onAnswered) check();
     });
     open.add(tracked);
     calls.push(c);
   }
-  await Promise.all([...open, killed]);
-  return { calls, killAt, diedAt, skipped };
+  const durationMs = now();
+  await Promise.all([...open, killed, ended]);
+  return { calls, killAt, diedAt, skipped, durationMs };
 }
 
 /** Milliseconds with one decimal, for diagnostics. */

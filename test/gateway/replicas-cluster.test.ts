@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { backendSet, type TestBackend } from '../helpers/backends.js';
 import { replicaStarter, upstreamOf, type Started } from '../helpers/gateway.js';
 import { cookieFrom, request } from '../helpers/http.js';
-import { LoadGenerator, sleep } from '../helpers/load.js';
-import { startRedisCluster, type RedisClusterSetup } from '../helpers/redis-cluster.js';
+import { LoadGenerator } from '../helpers/load.js';
+import { masterOf, startRedisCluster, type RedisClusterSetup } from '../helpers/redis-cluster.js';
 import { randomPrefix, waitFor, type RedisServer } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 
@@ -26,22 +26,8 @@ function replicasOn(prefix: string, servers: TestBackend[]): (intervalMs: number
 }
 
 /** The master serving the slot of `{prefix}`, where every gateway key lives. */
-async function ownerOf(prefix: string): Promise<RedisServer> {
-  const first = cluster.nodes[0] as RedisServer;
-  const slot = Number((await first.cli('CLUSTER', 'KEYSLOT', `{${prefix}}`)).trim());
-  const lines = (await first.cli('CLUSTER', 'NODES')).trim().split('\n');
-  for (const line of lines) {
-    const fields = line.split(' ');
-    const port = Number((fields[1] ?? '').split('@')[0]?.split(':')[1]);
-    for (const range of fields.slice(8)) {
-      const [lo, hi] = range.split('-').map(Number) as [number, number | undefined];
-      if (slot >= lo && slot <= (hi ?? lo)) {
-        const node = cluster.nodes.find((n) => n.port === port);
-        if (node) return node;
-      }
-    }
-  }
-  throw new Error(`no owner found for slot ${slot}`);
+function ownerOf(prefix: string): Promise<RedisServer> {
+  return masterOf(cluster, `{${prefix}}`);
 }
 
 describe('replicas on a 3-master Redis Cluster', () => {
@@ -77,14 +63,19 @@ describe('replicas on a 3-master Redis Cluster', () => {
 
     const owner = await ownerOf(prefix);
     const loads = [one, two].map((r) => new LoadGenerator({ port: r.port, ratePerSecond: 100, maxInflight: 20 }));
+    /** Until each replica has answered `n` requests sent since `since` (`what` names the phase). */
+    const flowed = (n: number, since: number, what: string): Promise<unknown> =>
+      Promise.all(loads.map((l) => l.answered(n, 5000, (o) => o.sentAt >= since, `answered requests sent ${what}`)));
     for (const l of loads) l.start();
-    await sleep(300);
+    await flowed(30, 0, 'before the kill');
     await owner.kill('SIGKILL');
     await until(() => !one.gateway.shared.available || !two.gateway.shared.available, 8000).catch(() => undefined);
-    await sleep(1000);
+    // Serving without the master: at this rate, 100 answers take at least a second.
+    await flowed(100, Date.now(), 'while the master is down');
     await owner.restart(); // same nodes.conf: it rejoins with its slots, but without its data
     await waitFor('cluster_state:ok', async () => (await owner.cli('CLUSTER', 'INFO')).includes('cluster_state:ok'), 15_000);
-    await sleep(1500);
+    // Load keeps flowing while the replicas reconnect to the recovered cluster: at this rate, at least 1.5 s of it.
+    await flowed(150, Date.now(), 'after the cluster recovered');
     await Promise.all(loads.map((l) => l.stop()));
     for (const l of loads) {
       const s = l.summary();

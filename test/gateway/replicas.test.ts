@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { backendSet, type TestBackend } from '../helpers/backends.js';
 import { replicaStarter, startGateway, upstreamOf, type Started } from '../helpers/gateway.js';
 import { cookieFrom, request } from '../helpers/http.js';
-import { LoadGenerator, sleep } from '../helpers/load.js';
+import { LoadGenerator } from '../helpers/load.js';
 import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 
@@ -127,15 +127,19 @@ describe('replicas on one Redis', () => {
     await until(() => upstreamOf(two, 'a').adminState === 'disabled', 1000);
 
     const loads = [one, two].map((r) => new LoadGenerator({ port: r.port, ratePerSecond: 150, maxInflight: 20 }));
+    /** Until each replica has answered `n` requests sent since `since` (`what` names the phase). */
+    const flowed = (n: number, since: number, what: string): Promise<unknown> =>
+      Promise.all(loads.map((l) => l.answered(n, 5000, (o) => o.sentAt >= since, `answered requests sent ${what}`)));
     for (const l of loads) l.start();
-    await sleep(500);
+    await flowed(75, 0, 'before the kill');
     await redis.kill('SIGKILL');
     await until(() => !one.gateway.shared.available && !two.gateway.shared.available, 5000);
-    await sleep(1500); // serving on the last known view
+    // Serving on the last known view: at this rate, 225 answers take at least 1.5 s, five sync intervals.
+    await flowed(225, Date.now(), 'while Redis is down');
     assert.equal(upstreamOf(two, 'a').adminState, 'disabled', 'fail-static: the view stays');
     await redis.restart(); // no persistence: it comes back empty
     await until(() => one.gateway.shared.available && two.gateway.shared.available, 10_000);
-    await sleep(500);
+    await flowed(75, Date.now(), 'after the resynchronisation');
     await Promise.all(loads.map((l) => l.stop()));
     for (const s of loads.map((l) => l.summary())) {
       assert.ok(s.sent > 200, `sent ${s.sent}`);

@@ -1,7 +1,8 @@
 /**
  * @module test/helpers/load: steady HTTP load for chaos tests: requests at a fixed rate over a keep-alive agent,
  * at most `maxInflight` at once (a tick that would pass it skips the request and counts it as skipped). Every
- * request carries `x-req-id` and its outcome is kept, so a test can judge each one by when it was sent.
+ * request carries `x-req-id` and its outcome is kept, so a test can judge each one by when it was sent, and
+ * `answered()` lets a test wait until some of the load has flowed instead of for a fixed time.
  */
 import http from 'node:http';
 
@@ -40,11 +41,21 @@ export interface LoadSummary {
 
 const TICK_MS = 20;
 
+/** A pending `answered()` call: how many of the requests it counts have completed so far. */
+interface AnsweredWaiter {
+  readonly n: number;
+  readonly what: string;
+  readonly match: (o: Outcome) => boolean;
+  count: number;
+  settle(error?: Error): void;
+}
+
 export class LoadGenerator {
   readonly outcomes: Outcome[] = [];
   readonly #options: LoadOptions;
   readonly #agent: http.Agent;
   readonly #pending = new Set<Promise<void>>();
+  readonly #waiters = new Set<AnsweredWaiter>();
   #timer: NodeJS.Timeout | undefined;
   #carry = 0;
   #next = 0;
@@ -69,6 +80,37 @@ export class LoadGenerator {
     this.#timer = undefined;
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
     this.#agent.destroy();
+    for (const w of this.#waiters) w.settle(new Error(`load stopped while waiting for ${w.n} ${w.what}: ${w.count} so far`));
+  }
+
+  /**
+   * Resolves once `n` requests that `match` picks (default: all) have completed, counting those already done; each is
+   * judged when it completes, so `match` sees its status and body. Completed means a response or an error, so a failing
+   * load ends the wait too and the test's own assertions report the failures. Rejects after `timeoutMs` naming `what`
+   * (e.g. "answers from b"), or at `stop()`. Event-driven: each completion is counted where its outcome is recorded.
+   */
+  answered(n: number, timeoutMs: number, match: (o: Outcome) => boolean = () => true, what = 'answered requests'): Promise<void> {
+    const count = this.outcomes.filter((o) => o.finishedAt !== 0 && match(o)).length;
+    if (count >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: AnsweredWaiter = {
+        n,
+        what,
+        match,
+        count,
+        settle: (error) => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          if (error === undefined) resolve();
+          else reject(error);
+        },
+      };
+      const timer = setTimeout(() => {
+        const load = `sent ${this.outcomes.length}, skipped ${this.skipped}`;
+        waiter.settle(new Error(`timed out after ${timeoutMs} ms waiting for ${n} ${what}: ${waiter.count} so far (${load})`));
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
   }
 
   summary(filter: (o: Outcome) => boolean = () => true): LoadSummary {
@@ -84,6 +126,10 @@ export class LoadGenerator {
       if (this.#pending.size >= this.#options.maxInflight) this.skipped++;
       else this.#send();
     }
+  }
+
+  #completed(outcome: Outcome): void {
+    for (const w of this.#waiters) if (w.match(outcome) && ++w.count >= w.n) w.settle();
   }
 
   #send(): void {
@@ -105,6 +151,7 @@ export class LoadGenerator {
           outcome.status = 0;
           outcome.error = `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`.trim();
         }
+        this.#completed(outcome);
         resolve();
       };
       const req = http.request(
@@ -144,16 +191,4 @@ export function metricSum(text: string, name: string): number {
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-
-/** Polls `cond` every 10 ms; resolves true once it holds, false after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await sleep(10);
-  }
-  return true;
 }

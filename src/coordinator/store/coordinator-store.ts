@@ -3,8 +3,21 @@
  * one command: a Lua script that decides and writes (and publishes) atomically, or one plain read. Events travel on
  * one channel over a second connection, opened on the first `subscribe()`.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { KeywayError, StoreScriptError, StoreUnavailableError } from '../../errors.js';
-import { closeClient, createRedisClient, defineScripts, runScript, scriptStatus, toStoreError, type RedisClient, type StoreScript } from '../../redis/index.js';
+import {
+  ReadyGate,
+  closeClient,
+  createRedisClient,
+  defineScripts,
+  isCluster,
+  runScript,
+  runScriptConfirmed,
+  scriptStatus,
+  toStoreError,
+  type RedisClient,
+  type StoreScript,
+} from '../../redis/index.js';
 import type { Logger } from '../../types.js';
 import { checkTtl, ttlToMs } from '../../replication/store/check-args.js';
 import { encodeMetadata, parseLock, parseMembers, parseResolve } from './codec.js';
@@ -24,9 +37,31 @@ export interface CoordinatorStoreOptions {
   readonly keyPrefix?: string;
   /** pino-compatible; narrowed with `child({ component: 'coordinator-store' })`. Default: silent. */
   readonly logger?: Logger;
-  /** How long a call waits for the connection to become ready, and each command's timeout (ms). Default 3000. */
+  /** Each command's timeout, and the connect timeout of a connection the store builds (ms). Default 3000. */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long one call may take in all (ms): it waits for the connection to be ready, and a command lost with its
+   * connection is sent again once the client is ready again, until this deadline, each caller on its own clock.
+   * Longer than a failover (Sentinel's `down-after-milliseconds` plus the election), so callers ride one out.
+   * Default {@link DEFAULT_CALL_TIMEOUT_MS}.
+   */
+  readonly callTimeoutMs?: number;
+  /**
+   * Replicas that must hold a new fencing epoch (a claim, a reassignment, a first owner) before it is reported
+   * confirmed: the script is followed by `WAIT <n> 100` in the same round trip, and an epoch fewer replicas
+   * acknowledged is answered with `confirmed: false` (it may be lost if the master fails now). 0 for no wait.
+   * Default 1 on a Sentinel connection, else 0 (set it for a Cluster with replicas).
+   */
+  readonly confirmReplicas?: number;
 }
+
+/** How long a claim waits for its replicas (ms); Redis checks on its 100 ms clock, so up to about 200 ms. */
+export const CONFIRM_TIMEOUT_MS = 100;
+
+/** 10 s: above a Sentinel or Cluster failover with a 2-5 s failure detection (about 4 s measured on loopback). */
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+/** Pause before a command lost with its connection is sent again (the client is reconnecting meanwhile). */
+const RESEND_PAUSE_MS = 50;
 
 const S = COORDINATOR_SCRIPTS;
 /** For error messages of the one plain read. */
@@ -44,7 +79,9 @@ export class RedisCoordinatorStore implements CoordinatorStore {
   readonly #ownsClient: boolean;
   readonly #log: Logger | undefined;
   readonly #timeoutMs: number;
-  #connecting: Promise<void> | undefined;
+  readonly #callTimeoutMs: number;
+  readonly #confirmReplicas: number;
+  readonly #gate: ReadyGate;
   #subscription: CoordinatorSubscription | undefined;
   #closing: Promise<void> | undefined;
 
@@ -57,6 +94,8 @@ export class RedisCoordinatorStore implements CoordinatorStore {
     this.#log = options.logger?.child({ component: 'coordinator-store' });
     this.#timeoutMs = options.connectTimeoutMs ?? 3000;
     checkTtl(this.#timeoutMs);
+    this.#callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    checkTtl(this.#callTimeoutMs);
     this.#ownsClient = typeof redis === 'string';
     if (typeof redis === 'string') {
       this.#client = createRedisClient({
@@ -75,6 +114,16 @@ export class RedisCoordinatorStore implements CoordinatorStore {
       this.#client = redis;
     }
     defineScripts(this.#client, S);
+    this.#gate = new ReadyGate(this.#client);
+    this.#confirmReplicas = options.confirmReplicas ?? (hasReplicas(this.#client) ? 1 : 0);
+    if (!Number.isInteger(this.#confirmReplicas) || this.#confirmReplicas < 0) {
+      throw new RangeError(`confirmReplicas must be a whole number >= 0, got ${options.confirmReplicas}`);
+    }
+  }
+
+  /** Whether the command connection is ready now (a call made now is sent at once). */
+  get available(): boolean {
+    return !this.#closing && this.#gate.ready;
   }
 
   async putMember(member: MemberRecord, ttlMs: number): Promise<void> {
@@ -103,11 +152,22 @@ export class RedisCoordinatorStore implements CoordinatorStore {
     const keys = [this.keys.destination(destinationId), this.keys.epochs, this.keys.members];
     if (candidate !== null) checkId('candidate', candidate);
     const args = [destinationId, claimOnMiss ? '1' : '0', reassignOrphans ? '1' : '0', candidate ?? '', suspect ?? ''];
-    return this.#parse(S.resolveDestination, await this.#run(S.resolveDestination, keys, args), parseResolve);
+    if (!claimOnMiss && !reassignOrphans) {
+      return this.#parse(S.resolveDestination, await this.#run(S.resolveDestination, keys, args), parseResolve);
+    }
+    const { reply, confirmed } = await this.#runConfirmed(S.resolveDestination, keys, args);
+    const outcome = this.#parse(S.resolveDestination, reply, parseResolve);
+    if (confirmed || (outcome.kind !== 'claimed' && outcome.kind !== 'reassigned')) return outcome;
+    this.#log?.warn({ destinationId, epoch: outcome.epoch, replicas: this.#confirmReplicas }, 'coordinator epoch not confirmed by a replica');
+    return { ...outcome, confirmed: false };
   }
 
-  async addOwner(destinationId: string, memberId: string): Promise<void> {
-    await this.#ownerScript(S.addOwner, destinationId, memberId);
+  async addOwner(destinationId: string, memberId: string): Promise<boolean> {
+    const keys = [this.keys.destination(destinationId), this.keys.epochs];
+    checkId('memberId', memberId);
+    const { reply, confirmed } = await this.#runConfirmed(S.addOwner, keys, [destinationId, memberId]);
+    scriptStatus(S.addOwner, reply);
+    return confirmed;
   }
 
   async removeOwner(destinationId: string, memberId: string): Promise<void> {
@@ -116,12 +176,7 @@ export class RedisCoordinatorStore implements CoordinatorStore {
 
   async hasBinding(destinationId: string): Promise<boolean> {
     const key = this.keys.destination(destinationId);
-    await this.#ready();
-    try {
-      return (await this.#client.exists(key)) === 1;
-    } catch (err) {
-      throw toStoreError(err, EXISTS);
-    }
+    return (await this.#call(EXISTS, () => this.#client.exists(key))) === 1;
   }
 
   async removeBinding(destinationId: string): Promise<void> {
@@ -182,12 +237,39 @@ export class RedisCoordinatorStore implements CoordinatorStore {
   }
 
   /** Runs a coordinator script: ARGV starts with the key base and the channel (the scripts' convention). */
-  async #run(script: StoreScript, keys: string[], args: string[]): Promise<unknown> {
-    await this.#ready();
-    try {
-      return await runScript(this.#client, script, keys, [this.keys.base, this.keys.events, ...args]);
-    } catch (err) {
-      throw toStoreError(err, script);
+  #run(script: StoreScript, keys: string[], args: string[]): Promise<unknown> {
+    const argv = [this.keys.base, this.keys.events, ...args];
+    return this.#call(script, () => runScript(this.#client, script, keys, argv));
+  }
+
+  /** {@link #run} followed by the replica wait when one is asked; `confirmed` when enough replicas hold the write. */
+  async #runConfirmed(script: StoreScript, keys: string[], args: string[]): Promise<{ reply: unknown; confirmed: boolean }> {
+    const replicas = this.#confirmReplicas;
+    if (replicas === 0) return { reply: await this.#run(script, keys, args), confirmed: true };
+    const argv = [this.keys.base, this.keys.events, ...args];
+    const { reply, acked } = await this.#call(script, () => runScriptConfirmed(this.#client, script, keys, argv, replicas, CONFIRM_TIMEOUT_MS));
+    return { reply, confirmed: acked >= replicas };
+  }
+
+  /**
+   * Sends `send` once the connection is ready, and again when it failed with the connection (Redis unreachable,
+   * a command timeout on a paused master), until the caller's own deadline. Every script is safe to send twice:
+   * each re-reads the state it decides on, so a repeat after a lost reply finds its own first write (a claim
+   * answers `owner` with the same epoch). A script error is never repeated.
+   */
+  async #call<T>(script: StoreScript, send: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.#callTimeoutMs;
+    for (;;) {
+      if (this.#closing) throw new StoreUnavailableError('coordinator store is closed');
+      await this.#gate.wait(deadline);
+      try {
+        return await send();
+      } catch (err) {
+        const failure = toStoreError(err, script);
+        if (!(failure instanceof StoreUnavailableError) || Date.now() + RESEND_PAUSE_MS >= deadline) throw failure;
+        this.#log?.debug({ err: failure.message, command: script.command }, 'coordinator command lost with its connection, sending again');
+        await delay(RESEND_PAUSE_MS);
+      }
     }
   }
 
@@ -200,49 +282,14 @@ export class RedisCoordinatorStore implements CoordinatorStore {
       throw new StoreScriptError(`script ${script.command} answered an unexpected shape`, err);
     }
   }
-
-  /**
-   * Waits (at most `connectTimeoutMs`) for the command connection to be ready, connecting a lazy client first. No
-   * command is sent: a ready connection costs nothing here.
-   */
-  async #ready(): Promise<void> {
-    if (this.#closing) throw new StoreUnavailableError('coordinator store is closed');
-    if (this.#client.status === 'ready') return;
-    this.#connecting ??= waitReady(this.#client, this.#timeoutMs).finally(() => {
-      this.#connecting = undefined;
-    });
-    await this.#connecting;
-  }
 }
 
 /**
- * Connects `client` when nobody has yet, then waits for `ready` through reconnect attempts (a refused attempt is no
- * answer yet); `StoreUnavailableError` after `timeoutMs` or when the client ends.
+ * Whether `client` is found through Sentinel, whose master always has a replica to fail over to. A Cluster may run
+ * without replicas (each WAIT would then cost its whole timeout), so it waits only when `confirmReplicas` says so.
  */
-function waitReady(client: RedisClient, timeoutMs: number): Promise<void> {
-  if (client.status === 'end') return Promise.reject(new StoreUnavailableError('redis connection is closed'));
-  return new Promise((resolve, reject) => {
-    let lastError: Error | undefined;
-    const onError = (err: Error): void => {
-      lastError = err;
-    };
-    const done = (err?: Error): void => {
-      clearTimeout(timer);
-      client.off('error', onError);
-      client.off('ready', onReady);
-      client.off('end', onEnd);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onReady = (): void => done();
-    const onEnd = (): void => done(new StoreUnavailableError('redis connection closed', lastError));
-    const timer = setTimeout(() => {
-      const why = lastError?.message ?? 'no answer';
-      done(new StoreUnavailableError(`redis not ready within ${timeoutMs} ms: ${why}`, lastError));
-    }, timeoutMs);
-    client.on('error', onError);
-    client.on('ready', onReady);
-    client.on('end', onEnd);
-    if (client.status === 'wait') client.connect().catch(() => undefined);
-  });
+function hasReplicas(client: RedisClient): boolean {
+  if (isCluster(client)) return false;
+  const sentinels = (client as { options?: { sentinels?: unknown } }).options?.sentinels;
+  return Array.isArray(sentinels) && sentinels.length > 0;
 }

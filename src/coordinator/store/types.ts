@@ -10,7 +10,8 @@
  * - `{p}:co:member-locks:<memberId>`   SET   lock ids owned by the member (removed with it; not under `member:` so a
  *                                     member id ending in `:locks` cannot collide with it)
  * - `{p}:co:dest:<destinationId>`      SET   owning member ids (no TTL: outlives its owners, so orphans are seen)
- * - `{p}:co:epochs`                    HASH  destinationId -> fencing epoch (incremented on claim and reassignment)
+ * - `{p}:co:epochs`                    HASH  destinationId -> fencing epoch: max(last + 1, server ms) on claim and
+ *                                     reassignment, so it never goes back, even after a lost write
  * - `{p}:co:lock:<lockId>`             HASH  memberId, destinationId, metadata; PEXPIRE lock ttl
  * - channel `{p}:co:events`            JSON CoordinatorEvent messages (cache invalidation, member up/down)
  */
@@ -27,10 +28,19 @@ export interface MemberRecord {
 export type ResolveOutcome =
   /** A live owner (dead owners in the set were removed by the same script). */
   | { readonly kind: 'owner'; readonly member: MemberRecord; readonly epoch: number }
-  /** The set was empty and `candidate` (or, if it was dead, another live member) was bound: epoch incremented. */
-  | { readonly kind: 'claimed'; readonly member: MemberRecord; readonly epoch: number }
-  /** Every owner was dead and a live member replaced them: epoch incremented. */
-  | { readonly kind: 'reassigned'; readonly member: MemberRecord; readonly epoch: number; readonly previous: readonly string[] }
+  /**
+   * The set was empty and `candidate` (or, if it was dead, another live member) was bound: a new epoch.
+   * `confirmed: false` when fewer replicas than asked hold it (see `confirmReplicas`).
+   */
+  | { readonly kind: 'claimed'; readonly member: MemberRecord; readonly epoch: number; readonly confirmed?: false }
+  /** Every owner was dead and a live member replaced them: a new epoch (`confirmed` as for a claim). */
+  | {
+      readonly kind: 'reassigned';
+      readonly member: MemberRecord;
+      readonly epoch: number;
+      readonly previous: readonly string[];
+      readonly confirmed?: false;
+    }
   /** Every owner is dead and no reassignment was asked (or no live member exists). */
   | { readonly kind: 'orphaned'; readonly owners: readonly string[]; readonly epoch: number }
   /** No binding, and no claim asked (or no live member to claim with). */
@@ -77,6 +87,8 @@ export interface LockRecord {
  * reached and `StoreScriptError` on a broken invariant.
  */
 export interface CoordinatorStore {
+  /** Whether the command connection is ready now: a call made now is sent at once instead of waiting. */
+  readonly available: boolean;
   /** Writes the full member record (address, load), PEXPIREs it, adds it to the index; publishes `member:up` when it was absent. */
   putMember(member: MemberRecord, ttlMs: number): Promise<void>;
   /** Same script as `putMember`, plus refreshing the TTL of the member's locks (heartbeat after expiry restores the member). */
@@ -87,8 +99,8 @@ export interface CoordinatorStore {
   liveMembers(): Promise<MemberRecord[]>;
   /** The resolution script: read the owner set and the owners' records together, decide, write, publish `binding` on change. */
   resolve(request: ResolveRequest): Promise<ResolveOutcome>;
-  /** Adds a member to a destination's owner set (fan-out); publishes `binding`. */
-  addOwner(destinationId: string, memberId: string): Promise<void>;
+  /** Adds a member to a destination's owner set (fan-out); publishes `binding`. True when confirmed (see `resolve`). */
+  addOwner(destinationId: string, memberId: string): Promise<boolean>;
   /** Removes a member from a destination's owner set; publishes `binding`. */
   removeOwner(destinationId: string, memberId: string): Promise<void>;
   /** Whether the destination has an owner set. */

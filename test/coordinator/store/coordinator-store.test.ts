@@ -171,7 +171,7 @@ describe('RedisCoordinatorStore: members', () => {
 });
 
 describe('RedisCoordinatorStore: resolution', () => {
-  it('unbound without a claim or without live members; a claim binds the candidate, epoch 1', async () => {
+  it('unbound without a claim or without live members; a claim binds the candidate with an epoch from the server clock', async () => {
     const store = open(randomPrefix('co-claim'));
     assert.deepEqual(await store.resolve({ ...claim, destinationId: 'd' }), { kind: 'unbound' });
     await store.putMember(m('a', 1), TTL);
@@ -179,12 +179,15 @@ describe('RedisCoordinatorStore: resolution', () => {
     assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'unbound' });
     assert.equal(await store.hasBinding('d'), false);
     const events = await listen(store);
+    const before = Date.now();
     const claimed = await store.resolve({ ...claim, destinationId: 'd', candidate: 'b' });
-    assert.deepEqual(claimed, { kind: 'claimed', member: m('b', 9), epoch: 1 });
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('b', 9), epoch: 1 });
+    const epoch = epochOf(claimed);
+    assert.ok(epoch >= before - 1000 && epoch <= Date.now() + 1000, `epoch ${epoch} is the server clock in ms`);
+    assert.deepEqual(claimed, { kind: 'claimed', member: m('b', 9), epoch });
+    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('b', 9), epoch });
     assert.equal(await store.hasBinding('d'), true);
     await until(() => events.length === 1);
-    assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch: 1 }]);
+    assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch }]);
   });
 
   it('a dead or unknown candidate falls back to the least-loaded live member (ties by id)', async () => {
@@ -195,7 +198,7 @@ describe('RedisCoordinatorStore: resolution', () => {
     await store.putMember(m('gone', 0), 100);
     await waitGone(store.keys.member('gone'));
     const outcome = await store.resolve({ ...claim, destinationId: 'd', candidate: 'gone' });
-    assert.deepEqual(outcome, { kind: 'claimed', member: m('a', 1), epoch: 1 });
+    assert.deepEqual(outcome, { kind: 'claimed', member: m('a', 1), epoch: epochOf(outcome) });
   });
 
   it('among live owners prefers the candidate, else the least loaded', async () => {
@@ -216,14 +219,15 @@ describe('RedisCoordinatorStore: resolution', () => {
     await store.addOwner('d', 'a');
     await store.addOwner('d', 'b');
     await waitGone(store.keys.member('b'));
+    const epoch = Number(await raw.hget(store.keys.epochs, 'd'));
     const events = await listen(store);
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('a'), epoch: 1 });
+    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('a'), epoch });
     assert.deepEqual(await raw.smembers(store.keys.destination('d')), ['a']);
     await until(() => events.length === 1);
-    assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch: 1 }]);
+    assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch }]);
   });
 
-  it('all owners dead: orphaned (set kept) unless reassignment is asked, which increments the epoch', async () => {
+  it('all owners dead: orphaned (set kept) unless reassignment is asked, which issues a greater epoch', async () => {
     const store = open(randomPrefix('co-orphan'));
     await store.putMember(m('x'), 100);
     await store.putMember(m('y'), 100);
@@ -231,22 +235,25 @@ describe('RedisCoordinatorStore: resolution', () => {
     await store.addOwner('d', 'y');
     await waitGone(store.keys.member('x'));
     await waitGone(store.keys.member('y'));
+    const first = Number(await raw.hget(store.keys.epochs, 'd'));
     assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd', reassignOrphans: true }), {
-      kind: 'orphaned', owners: ['x', 'y'], epoch: 1,
+      kind: 'orphaned', owners: ['x', 'y'], epoch: first,
     });
     await store.putMember(m('a', 3), TTL);
     await store.putMember(m('b', 4), TTL);
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'orphaned', owners: ['x', 'y'], epoch: 1 });
+    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'orphaned', owners: ['x', 'y'], epoch: first });
     assert.deepEqual((await raw.smembers(store.keys.destination('d'))).sort(), ['x', 'y']);
     const events = await listen(store);
     const moved = await store.resolve({ destinationId: 'd', claimOnMiss: false, reassignOrphans: true, candidate: 'b' });
-    assert.deepEqual(moved, { kind: 'reassigned', member: m('b', 4), epoch: 2, previous: ['x', 'y'] });
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('b', 4), epoch: 2 });
+    const epoch = epochOf(moved);
+    assert.ok(epoch > first, `the reassignment's epoch ${epoch} is above the claim's ${first}`);
+    assert.deepEqual(moved, { kind: 'reassigned', member: m('b', 4), epoch, previous: ['x', 'y'] });
+    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('b', 4), epoch });
     await until(() => events.length === 1);
-    assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch: 2 }]);
+    assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch }]);
   });
 
-  it('100 concurrent claims from 4 connections agree on one owner, epoch 1', async () => {
+  it('100 concurrent claims from 4 connections agree on one owner and one epoch', async () => {
     const keyPrefix = randomPrefix('co-race');
     const stores = Array.from({ length: 4 }, () => open(keyPrefix));
     await Promise.all(stores.map((s, i) => s.putMember(m(`m${i}`), TTL)));
@@ -257,7 +264,8 @@ describe('RedisCoordinatorStore: resolution', () => {
     assert.equal(owners.size, 1, `one owner, got ${[...owners].join(',')}`);
     assert.equal(outcomes.filter((o) => o.kind === 'claimed').length, 1);
     assert.ok(outcomes.every((o) => o.kind === 'claimed' || o.kind === 'owner'));
-    assert.ok(outcomes.every((o) => 'epoch' in o && o.epoch === 1));
+    const epochs = new Set(outcomes.map(epochOf));
+    assert.equal(epochs.size, 1, `one epoch, got ${[...epochs].join(',')}`);
     assert.equal(await raw.scard(stores[0]!.keys.destination('hot')), 1);
   });
 
@@ -280,7 +288,7 @@ describe('RedisCoordinatorStore: resolution', () => {
 });
 
 describe('RedisCoordinatorStore: owners and locks', () => {
-  it('addOwner (epoch on the first), removeOwner, removeBinding publish binding', async () => {
+  it('addOwner (epoch on the first), removeOwner, removeBinding publish binding; a binding made again gets a greater epoch', async () => {
     const store = open(randomPrefix('co-own'));
     const events = await listen(store);
     await store.addOwner('d', 'a');
@@ -294,12 +302,17 @@ describe('RedisCoordinatorStore: owners and locks', () => {
     assert.equal(await store.hasBinding('d'), false);
     assert.equal(await raw.hexists(store.keys.epochs, 'd'), 0);
     await until(() => events.length >= 4);
+    const epoch = (events[0] as { epoch: number }).epoch;
+    assert.ok(epoch > 1, `epoch ${epoch}`);
     assert.deepEqual(events, [
-      { type: 'binding', destinationId: 'd', epoch: 1 },
-      { type: 'binding', destinationId: 'd', epoch: 1 },
-      { type: 'binding', destinationId: 'd', epoch: 1 },
+      { type: 'binding', destinationId: 'd', epoch },
+      { type: 'binding', destinationId: 'd', epoch },
+      { type: 'binding', destinationId: 'd', epoch },
       { type: 'binding', destinationId: 'd', epoch: 0 },
     ]);
+    // The epoch was deleted with the binding; the next one still goes up (it never restarts at 1).
+    await store.addOwner('d', 'c');
+    assert.ok(Number(await raw.hget(store.keys.epochs, 'd')) > epoch);
   });
 
   it('a lock keeps its owner whatever its metadata says; owner null once the owner is dead', async () => {
@@ -378,9 +391,54 @@ describe('RedisCoordinatorStore: connections', () => {
 
   it('rejects with StoreUnavailableError when Redis cannot be reached', async () => {
     const port = await freePort();
-    const store = new RedisCoordinatorStore(`redis://127.0.0.1:${port}`, { connectTimeoutMs: 300 });
+    const store = new RedisCoordinatorStore(`redis://127.0.0.1:${port}`, { connectTimeoutMs: 300, callTimeoutMs: 300 });
     await assert.rejects(store.resolve({ ...claim, destinationId: 'd' }), StoreUnavailableError);
     await store.close();
+  });
+
+  it('each caller waits on its own deadline: one that arrives late is not failed by the first one\'s timer', async () => {
+    const port = await freePort();
+    const store = new RedisCoordinatorStore(`redis://127.0.0.1:${port}`, { connectTimeoutMs: 200, callTimeoutMs: 600 });
+    const t0 = Date.now();
+    const first = store.liveMembers().then(() => 0, () => Date.now() - t0);
+    await new Promise((r) => setTimeout(r, 400));
+    const t1 = Date.now();
+    const late = store.liveMembers().then(() => 0, () => Date.now() - t1);
+    const [firstMs, lateMs] = await Promise.all([first, late]);
+    assert.ok(firstMs >= 550 && firstMs < 2000, `first caller failed after ${firstMs} ms`);
+    assert.ok(lateMs >= 550, `the late caller waited its own 600 ms, not what was left of the first's (${lateMs} ms)`);
+    await store.close();
+  });
+
+  it('a caller waiting while Redis is down gets its answer once Redis is back within its deadline', async () => {
+    const down = await startRedisServer();
+    await down.kill('SIGKILL');
+    const store = new RedisCoordinatorStore(down.url, { connectTimeoutMs: 500, callTimeoutMs: 8000 });
+    try {
+      const pending = store.liveMembers();
+      await new Promise((r) => setTimeout(r, 500));
+      await down.restart();
+      assert.deepEqual(await pending, []);
+    } finally {
+      await store.close();
+      await down.stop();
+    }
+  });
+
+  it('confirmReplicas: a claim no replica acknowledged is answered confirmed: false', async () => {
+    const store = new RedisCoordinatorStore(server.url, { keyPrefix: randomPrefix('co-confirm'), confirmReplicas: 1 });
+    try {
+      await store.putMember(m('a'), TTL);
+      const t0 = Date.now();
+      const outcome = await store.resolve({ ...claim, destinationId: 'd' });
+      assert.equal(outcome.kind, 'claimed');
+      assert.equal('confirmed' in outcome && outcome.confirmed, false, 'this server has no replica');
+      assert.ok(Date.now() - t0 >= 90, 'the claim waited for a replica');
+      const again = await store.resolve({ ...claim, destinationId: 'd' });
+      assert.equal(again.kind, 'owner', 'the binding is there; only its durability is unknown');
+    } finally {
+      await store.close();
+    }
   });
 });
 
@@ -410,7 +468,8 @@ describe('RedisCoordinatorStore on a 3-master Cluster', () => {
       Array.from({ length: 20 }, (_, i) => (i % 2 ? b : a).resolve({ ...claim, destinationId: 'hot', candidate: i % 2 ? 'b' : 'a' })),
     );
     assert.equal(new Set(outcomes.map(memberOf)).size, 1);
-    assert.ok(outcomes.every((o) => 'epoch' in o && o.epoch === 1));
+    const epochs = new Set(outcomes.map(epochOf));
+    assert.equal(epochs.size, 1, `one epoch, got ${[...epochs].join(',')}`);
     assert.equal((await a.resolveLock('l'))?.lock.memberId, 'b');
     await until(() => events.some((e) => e.type === 'binding'));
     await waitGone(a.keys.member('b'), clients[0]);
@@ -427,4 +486,10 @@ async function waitGone(key: string, client: Redis | Cluster = raw): Promise<voi
     if (Date.now() > deadline) throw new Error(`${key} did not expire`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The epoch of a resolution outcome that has one. */
+function epochOf(outcome: ResolveOutcome): number {
+  assert.ok('epoch' in outcome, `no epoch in ${JSON.stringify(outcome)}`);
+  return outcome.epoch;
 }

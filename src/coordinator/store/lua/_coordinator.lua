@@ -1,5 +1,5 @@
 -- Lua library `coordinator`, inlined where a script says `--! include coordinator` (a script cannot require).
--- @module store/lua/coordinator-common: Lua helpers pasted at the top of every coordinator script.
+-- @module coordinator/store/lua/coordinator: Lua helpers pasted at the top of every coordinator script.
 --
 -- Convention: every coordinator script takes `ARGV[1]` = the key base `{p}:co:` and `ARGV[2]` = the events
 -- channel. Scripts declare in KEYS every key they can name up front; keys that depend on what a script reads (the
@@ -50,6 +50,19 @@ local function dropLocks(memberId, setKey)
     end
   end
   redis.call('DEL', setKey)
+end
+
+-- A new fencing epoch for destinationId in the epochs hash: one above the last, and never below the server clock
+-- in ms (a hybrid logical clock). A master lost before replicating takes its last epochs with it; the master
+-- promoted after it starts above them all, since a failover takes seconds and its clock has moved on by as much
+-- (it would have to run behind the lost master's by more than the failover's length). So an epoch is never
+-- handed out twice, even after a lost write or a deleted binding. Kept under 2^53: exact as a Lua and JS number,
+-- and written with %.0f (tostring would print it in exponent form).
+local function nextEpoch(epochsKey, destinationId)
+  local last = tonumber(redis.call('HGET', epochsKey, destinationId)) or 0
+  local epoch = math.max(last + 1, nowMs())
+  redis.call('HSET', epochsKey, destinationId, string.format('%.0f', epoch))
+  return epoch
 end
 
 local function positiveInt(raw)

@@ -6,7 +6,7 @@
 -- ARGV[2]  events channel
 -- ARGV[3]  destinationId
 -- ARGV[4]  memberId
--- Returns  1 added (`binding` published; the epoch is incremented when the set was empty, as for a claim),
+-- Returns  1 added (`binding` published; a new epoch when the set was empty, as for a claim),
 --          0 already an owner
 --! include coordinator
 local destinationId = ARGV[3]
@@ -14,7 +14,7 @@ local first = redis.call('SCARD', KEYS[1]) == 0
 if redis.call('SADD', KEYS[1], ARGV[4]) == 0 then return 0 end
 local epoch
 if first then
-  epoch = redis.call('HINCRBY', KEYS[2], destinationId, 1)
+  epoch = nextEpoch(KEYS[2], destinationId)
 else
   epoch = tonumber(redis.call('HGET', KEYS[2], destinationId)) or 0
 end

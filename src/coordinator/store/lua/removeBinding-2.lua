@@ -1,4 +1,5 @@
--- removeBinding-2: forget a destination: its owner set and its epoch.
+-- removeBinding-2: forget a destination: its owner set and its epoch (a later claim still gets a greater epoch:
+-- `nextEpoch` never issues one below the server clock).
 --
 -- KEYS[1]  the destination's owner set
 -- KEYS[2]  epochs hash

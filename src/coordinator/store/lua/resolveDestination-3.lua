@@ -15,9 +15,9 @@
 -- Returns  { 'owner', memberId, address, load, epoch }: a live owner (the candidate when it is one, else the
 --            least loaded, ties by id); dead owners beside it are removed (`binding` published)
 --          { 'claimed', memberId, address, load, epoch }: the set was empty and the candidate (or, when it is
---            dead, the least-loaded live member) was bound; epoch incremented, `binding` published
+--            dead, the least-loaded live member) was bound; a new epoch (`nextEpoch`), `binding` published
 --          { 'reassigned', memberId, address, load, epoch, previousOwner... }: every owner was dead; the set
---            now holds the new member only; epoch incremented, `binding` published
+--            now holds the new member only; a new epoch (`nextEpoch`), `binding` published
 --          { 'orphaned', epoch, owner... }: every owner is dead, and no reassignment (asked or possible)
 --          { 'unbound' }: empty set, and no claim (asked or possible)
 --          -1 bad arguments
@@ -45,7 +45,7 @@ end
 local function bind(m)
   redis.call('DEL', KEYS[1])
   redis.call('SADD', KEYS[1], m.id)
-  local epoch = redis.call('HINCRBY', KEYS[2], destinationId, 1)
+  local epoch = nextEpoch(KEYS[2], destinationId)
   publish({ type = 'binding', destinationId = destinationId, epoch = epoch })
   return epoch
 end
