@@ -106,8 +106,9 @@ export function createRedisClient(config: RedisConnectionConfig, options: RedisC
       sentinelTLS: tls,
       sentinelRetryStrategy: retryStrategy,
       failoverDetector: true,
-      // The detector's own links to the sentinels: back within a second, not ioredis' default minute.
-      sentinelReconnectStrategy: () => 1000,
+      // The detector's own links to the sentinels: back within 5 s, not ioredis' default minute. ioredis gives
+      // them no error listener, so each failed attempt on a sentinel that is down prints one stderr line.
+      sentinelReconnectStrategy: () => 5000,
     });
   }
   if (config.url) return new (ioredis().Redis)({ ...base, ...urlOptions(config.url, config, options.tls) });

@@ -25,6 +25,10 @@ export interface RedisServer {
   readonly pid: number | undefined;
   /** Sends `signal` (default SIGKILL) and resolves once the process has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** `SIGSTOP`: the process stays, its sockets stay open, and it answers nothing until {@link resume}. */
+  pause(): void;
+  /** `SIGCONT` after {@link pause}. */
+  resume(): void;
   /** Starts it again on the same port, dir and arguments (after `kill`). */
   restart(): Promise<void>;
   /** Runs `redis-cli` against it and returns stdout. */
@@ -161,6 +165,12 @@ function serverHandle(port: number, dir: string, argv: string[], first: ChildPro
     async kill(signal = 'SIGKILL') {
       if (child) await killChild(child, signal);
       child = undefined;
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
     async restart() {
       if (child) await killChild(child, 'SIGKILL');
