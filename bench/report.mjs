@@ -7,7 +7,11 @@
 
 const NODE_PEERS = ['http-proxy', 'http-proxy-middleware', 'fastify-http-proxy'];
 const KEYWAYS = ['keyway', 'keyway-realistic'];
-const HTTP_ORDER = ['direct', 'keyway', 'keyway-realistic', 'nginx', 'haproxy', ...NODE_PEERS];
+/** The same two configurations from the build given to `run.mjs --compare DIR` (the "before" of a change). */
+const BEFORE = KEYWAYS.map((k) => `${k}-before`);
+const HTTP_ORDER = ['direct', 'keyway', 'keyway-before', 'keyway-realistic', 'keyway-realistic-before', 'nginx', 'haproxy', ...NODE_PEERS];
+/** The peers keyway is compared with: everything but keyway itself, in either build. */
+const isPeer = (p) => !KEYWAYS.includes(p) && !BEFORE.includes(p);
 
 const median = (xs) => {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -31,11 +35,14 @@ function view(runs, scenario, backend) {
       return v.length ? Math.max(...v) : null;
     },
     /** Median over rounds of f(a's run, b's run) for rounds where both ran. */
-    paired: (a, b, f) => {
-      const byRound = new Map(of(b).map((r) => [r.round, r]));
-      return median(of(a).filter((r) => byRound.has(r.round)).map((r) => f(r, byRound.get(r.round))));
-    },
+    paired: (a, b, f) => median(pairedAll(of, a, b, f)),
+    /** Every round's f(a's run, b's run), for the spread. */
+    pairedAll: (a, b, f) => pairedAll(of, a, b, f),
   };
+}
+function pairedAll(of, a, b, f) {
+  const byRound = new Map(of(b).map((r) => [r.round, r]));
+  return of(a).filter((r) => byRound.has(r.round)).map((r) => f(r, byRound.get(r.round))).filter(Number.isFinite);
 }
 const ratio = (path) => (a, b) => get(a, path) / get(b, path);
 const diff = (path) => (a, b) => get(a, path) - get(b, path);
@@ -99,7 +106,7 @@ function ratioTable(runs) {
     const v = view(runs, 'http', backend);
     for (const k of KEYWAYS) {
       if (!v.has(k)) continue;
-      for (const peer of HTTP_ORDER.filter((p) => !KEYWAYS.includes(p) && v.has(p))) {
+      for (const peer of HTTP_ORDER.filter((p) => isPeer(p) && v.has(p))) {
         rows.push([
           `HTTP, ${backend} backends`,
           `${k} / ${peer}`,
@@ -114,7 +121,7 @@ function ratioTable(runs) {
   }
   const echo = view(runs, 'ws-echo', 'node');
   if (echo.has('keyway')) {
-    for (const peer of HTTP_ORDER.filter((p) => p !== 'keyway' && echo.has(p))) {
+    for (const peer of HTTP_ORDER.filter((p) => isPeer(p) && echo.has(p))) {
       rows.push([
         'WebSocket echo',
         `keyway / ${peer}`,
@@ -128,7 +135,7 @@ function ratioTable(runs) {
   }
   const idle = view(runs, 'ws-idle', 'node');
   if (idle.has('keyway')) {
-    for (const peer of HTTP_ORDER.filter((p) => p !== 'keyway' && idle.has(p))) {
+    for (const peer of HTTP_ORDER.filter((p) => isPeer(p) && idle.has(p))) {
       rows.push(['Idle WebSockets', `keyway / ${peer}`, '–', '–', '–', '–', x(idle.paired('keyway', peer, ratio('kbPerConnection')))]);
     }
   }
@@ -197,6 +204,77 @@ function wsTables(results) {
   return out.join('\n');
 }
 
+/** `median (min–max)` of per-round ratios. */
+function spread(values) {
+  if (values.length === 0) return '–';
+  const m = x(median(values));
+  return values.length === 1 ? m : `${m} (${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)})`;
+}
+
+/** After / before: keyway (this build) over keyway-before (the `--compare` build), per round, median and spread. */
+function beforeAfterTable(results) {
+  const rows = [];
+  const scenarios = [
+    ...['node', 'nginx'].map((b) => ['http', b, `HTTP, ${b} backends`]),
+    ['ws-echo', 'node', 'WebSocket echo'],
+    ['ws-idle', 'node', 'Idle WebSockets'],
+  ];
+  for (const [scenario, backend, label] of scenarios) {
+    const v = view(results.runs, scenario, backend);
+    for (const k of KEYWAYS) {
+      const b = `${k}-before`;
+      if (!v.has(k) || !v.has(b)) continue;
+      const r = (path) => spread(v.pairedAll(k, b, ratio(path)));
+      if (scenario === 'ws-idle') {
+        rows.push([label, `${k} / ${b}`, '–', '–', '–', '–', r('kbPerConnection'), fmt(v.pairedAll(k, b, () => 1).length)]);
+      } else {
+        rows.push([label, `${k} / ${b}`, r('rps'), r('rpsPerCore'), r('p50Ms'), r('p99Ms'), scenario === 'http' ? r('hwmMb') : '–', fmt(v.pairedAll(k, b, () => 1).length)]);
+      }
+    }
+  }
+  if (rows.length === 0) return 'No round has both builds.\n';
+  return table(['scenario', 'after / before', 'req/s (or round trips/s)', 'per proxy core', 'p50', 'p99', 'peak RSS (idle: KB per connection)', 'rounds'], rows);
+}
+
+/** The coordinator of both builds, after / before. */
+function coordinatorCompareTable(after, before) {
+  if (!before) return '';
+  if (before.skipped || before.error || after?.skipped || after?.error) {
+    return `\n### Before / after\n\nBefore (\`${before.build}\`): ${before.skipped ?? before.error ?? 'measured'}; after: ${after?.skipped ?? after?.error ?? 'measured'}.\n`;
+  }
+  const rows = [];
+  for (const [k, label] of [['claim', 'claim (new destination)'], ['resolveCold', 'resolve, cache off'], ['resolveCached', 'resolve, cache hit']]) {
+    if (!after[k] || !before[k]) continue;
+    rows.push([label, 'ops/s', fmt(before[k].opsPerSecond), fmt(after[k].opsPerSecond), x(after[k].opsPerSecond / before[k].opsPerSecond)]);
+    rows.push([label, 'µs per op (sequential)', fmt(before[k].usPerOp, 2), fmt(after[k].usPerOp, 2), x(after[k].usPerOp / before[k].usPerOp)]);
+    rows.push([label, 'Redis commands per op', fmt(before[k].commandsPerOp, 3), fmt(after[k].commandsPerOp, 3), '–']);
+  }
+  if (after.resolveCached?.usPerCall != null && before.resolveCached?.usPerCall != null) {
+    rows.push(['resolve, cache hit', 'µs per call (not awaited)', fmt(before.resolveCached.usPerCall, 3), fmt(after.resolveCached.usPerCall, 3), x(after.resolveCached.usPerCall / before.resolveCached.usPerCall)]);
+  }
+  return `\n### Before / after\n\nThe same passes on the \`--compare\` build (\`${before.build}\`), each on a fresh redis-server, one after the other (not interleaved: one pass each, so indicative).\n\n${table(['operation', 'figure', 'before', 'after', 'after / before'], rows)}`;
+}
+
+/** The cost of confirming a claim's fencing epoch on a replica (WAIT 1 100), with against without. */
+function confirmTable(w) {
+  if (!w) return '';
+  const head = '\n### Claim confirmed by a replica (`WAIT 1 100`)\n\n';
+  if (w.skipped) return `${head}Skipped: ${w.skipped}\n`;
+  if (w.error) return `${head}Failed: ${w.error}\n`;
+  const via = w.via === 'Registry'
+    ? 'two Registries (`cache: false`) with `confirmReplicas: 1` and `0`, `resolveDestination(id, { claimOnMiss: true })`'
+    : `two stores, \`createCoordinatorStore(url, { confirmReplicas: 1 | 0 })\`, \`store.resolve({ destinationId, claimOnMiss: true, reassignOrphans: false, candidate: null })\`, because ${w.reason}`;
+  const row = (label, v) => [label, fmt(v.claimsPerSecond), `${fmt(Math.min(...v.claimsPerSecondBlocks.filter(Number.isFinite)))}–${fmt(Math.max(...v.claimsPerSecondBlocks.filter(Number.isFinite)))}`, fmt(v.usMean, 1), fmt(v.p50Us, 1), fmt(v.p99Us, 1), fmt(v.commandsPerOp, 2), `${fmt(v.unconfirmed)} of ${fmt(v.claims)}`];
+  const r = w.ratio;
+  const rows = [
+    row('confirmReplicas: 1 (claim + WAIT)', w.with),
+    row('confirmReplicas: 0 (claim only)', w.without),
+    ['with / without', spread(r.claimsPerSecondBlocks), '', x(r.usMean), x(r.p50Us), x(r.p99Us), '', ''],
+    ['added by WAIT', '', '', `${fmt(w.with.usMean - w.without.usMean, 1)} µs`, `${fmt(w.with.p50Us - w.without.p50Us, 1)} µs`, `${fmt(w.with.p99Us - w.without.p99Us, 1)} µs`, '', ''],
+  ];
+  return `${head}A replica (\`--replicaof\`, pinned with the master on CPU 0, link up after ${fmt(w.linkMs)} ms) and ${via}, on the same master. Claims/s: ${w.blocks} blocks of ${fmt(w.blockSize)} new destinations per variant, 64 in flight, alternating ABBA; the ratio is per adjacent pair of blocks (median, min–max). Sequential: ${fmt(w.pairs)} claims per variant, one at a time, alternating claim by claim.${w.timedOut ? ' **Stopped at its time limit.**' : ''}\n\n${table(['claims', 'claims/s (median of blocks)', 'blocks min–max', 'µs per claim, mean', 'p50 µs', 'p99 µs', 'Redis commands per claim', 'reported unconfirmed'], rows)}`;
+}
+
 function coordinatorTable(c) {
   if (!c) return 'Not run.';
   if (c.skipped) return `Skipped: ${c.skipped}`;
@@ -209,7 +287,7 @@ function coordinatorTable(c) {
     c[k].commands,
   ]);
   const head = `Build measured: \`${c.build}\`. ${c.members} members, ${fmt(c.operations)} destinations per pass; ops/s with 64 operations in flight, µs per op awaited one at a time, commands per op from MONITOR (top-level only).\n\n`;
-  return head + table(['operation', 'ops/s', 'µs per op (sequential)', 'Redis commands per op', 'INFO commandstats per op (Lua-internal calls included)'], rows);
+  return head + table(['operation', 'ops/s', 'µs per op (sequential)', 'Redis commands per op', 'INFO commandstats per op (Lua-internal calls included)'], rows) + confirmTable(c.confirm);
 }
 
 function failedRow(candidate, v, width) {
@@ -233,7 +311,7 @@ ${settings.rounds} round(s), candidates interleaved (A B C … A B C …), each 
 Started ${meta.started}, finished ${meta.finished}; load average at start ${meta.loadAverage.map((l) => l.toFixed(2)).join(' ')}.
 **The machine is shared with engineers running test suites: absolute figures drift; ratios within this one interleaved run are what counts.**
 
-Versions: Node ${v.node}, keyway ${v.keyway} (\`${meta.build ?? 'dist'}\` built ${meta.distBuilt}, run from a copy taken at the start), nginx ${v.nginx}, HAProxy ${v.haproxy}, wrk ${v.wrk},
+Versions: Node ${v.node}, keyway ${v.keyway} (\`${meta.build ?? 'dist'}\` built ${meta.distBuilt}, run from a copy taken at the start)${meta.compare ? `, compared with \`${meta.compare.build}\` (built ${meta.compare.distBuilt}, run in place) as keyway-before` : ''}, nginx ${v.nginx}, HAProxy ${v.haproxy}, wrk ${v.wrk},
 http-proxy ${v['http-proxy']}, http-proxy-middleware ${v['http-proxy-middleware']} (express ${v.express}), @fastify/http-proxy ${v['@fastify/http-proxy']} (fastify ${v.fastify}).
 
 ## Targets
@@ -244,13 +322,18 @@ ${targets(results)}
 Above 1 is better for req/s and per core; below 1 is better for latency and memory.
 
 ${ratioTable(results.runs)}
-## Measurements
+${meta.compare ? `## Before / after (keyway / keyway-before; per-round ratio, median and min–max over rounds)
+
+keyway is \`${meta.build}\`, keyway-before is \`${meta.compare.build}\`; each pair runs back to back in every round, the order swapped on even rounds. Above 1 is better for req/s and per core; below 1 is better for latency and memory.
+
+${beforeAfterTable(results)}
+` : ''}## Measurements
 
 ${httpTables(results)}
 ${wsTables(results)}
 
 ## Coordinator
 
-${coordinatorTable(results.coordinator)}
+${coordinatorTable(results.coordinator)}${coordinatorCompareTable(results.coordinator, results.coordinatorBefore)}
 `;
 }

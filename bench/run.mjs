@@ -4,15 +4,17 @@
  * rounds. `npm run bench` (3 rounds, 10 s runs) or `npm run bench:quick` (1 round, 3 s runs, fewer idle sockets).
  *
  *   node bench/run.mjs [--quick] [--rounds N] [--seconds S] [--rate R] [--only a,b]
- *                      [--skip http,ws-echo,ws-idle,coordinator]
+ *                      [--skip http,ws-echo,ws-idle,coordinator] [--compare DIR]
  *
  * --only keeps direct and keyway and names the peers to run besides; --rate is the paced run's req/s (2000).
+ * --compare DIR adds keyway-before and keyway-realistic-before, started from the build output DIR (used in place),
+ * each run back to back with its counterpart in every round, and the coordinator passes on DIR too.
  *
  * Writes bench/results/<date>-<mode>.md (ratio tables) and .json (every run), and prints the markdown.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNodeBackends } from './backends/node-backend.mjs';
 import { startNginxBackend } from './backends/nginx-backend.mjs';
@@ -25,7 +27,7 @@ import fastifyHttpProxy from './peers/fastify-http-proxy.mjs';
 import haproxy from './peers/haproxy.mjs';
 import httpProxyMiddleware from './peers/http-proxy-middleware.mjs';
 import httpProxy from './peers/http-proxy.mjs';
-import keyway, { realistic as keywayRealistic } from './peers/keyway.mjs';
+import keyway, { keywayBefore, realistic as keywayRealistic } from './peers/keyway.mjs';
 import nginx from './peers/nginx.mjs';
 import { renderReport } from './report.mjs';
 
@@ -37,13 +39,15 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '2000' },
     only: { type: 'string' },
     skip: { type: 'string', default: '' },
+    compare: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   console.log(`usage: node bench/run.mjs [--quick] [--rounds N] [--seconds S] [--rate R] [--only peer,...]
-                         [--skip http,ws-echo,ws-idle,coordinator]
-peers: nginx, haproxy, http-proxy, http-proxy-middleware, fastify-http-proxy (direct and keyway always run)`);
+                         [--skip http,ws-echo,ws-idle,coordinator] [--compare DIR]
+peers: nginx, haproxy, http-proxy, http-proxy-middleware, fastify-http-proxy (direct and keyway always run)
+--compare DIR: also run keyway from the build output DIR (e.g. a worktree's dist/) as keyway-before`);
   process.exit(0);
 }
 
@@ -61,9 +65,25 @@ const skip = new Set(args.skip.split(',').filter(Boolean));
 const only = args.only ? new Set(args.only.split(',')) : null;
 const pick = (peers) => peers.filter((p) => p.kind === 'none' || p.name.startsWith('keyway') || !only || only.has(p.name));
 
-const HTTP_PEERS = pick([direct, keyway, keywayRealistic, nginx, haproxy, httpProxy, httpProxyMiddleware, fastifyHttpProxy]);
-const WS_PEERS = pick([direct, keyway, nginx, haproxy, httpProxy, httpProxyMiddleware, fastifyHttpProxy]);
+const compareDir = args.compare ? resolve(args.compare) : null;
+if (compareDir && !existsSync(join(compareDir, 'cli', 'main.js'))) {
+  console.error(`bench: --compare ${args.compare}: no cli/main.js there (give a build output directory, such as a worktree's dist/)`);
+  process.exit(2);
+}
+const [before, realisticBefore] = compareDir ? keywayBefore(compareDir) : [];
+const HTTP_PEERS = pick([direct, keyway, before, keywayRealistic, realisticBefore, nginx, haproxy, httpProxy, httpProxyMiddleware, fastifyHttpProxy].filter(Boolean));
+const WS_PEERS = pick([direct, keyway, before, nginx, haproxy, httpProxy, httpProxyMiddleware, fastifyHttpProxy].filter(Boolean));
 const IDLE_PEERS = WS_PEERS.filter((p) => p.kind !== 'none');
+
+/** `peers` in round `round`'s order: on even rounds each keyway-before runs before its counterpart instead of after. */
+function inRound(peers, round) {
+  const out = [...peers];
+  if (round % 2 === 1) return out;
+  for (let i = 1; i < out.length; i++) {
+    if (out[i].name === `${out[i - 1].name}-before`) [out[i - 1], out[i]] = [out[i], out[i - 1]];
+  }
+  return out;
+}
 
 async function main() {
   killOnExit();
@@ -86,21 +106,21 @@ async function main() {
     ];
     for (let round = 1; round <= settings.rounds; round++) {
       if (!skip.has('http')) {
-        for (const peer of HTTP_PEERS) {
+        for (const peer of inRound(HTTP_PEERS, round)) {
           for (const [backend, ports] of backendSets) {
             await record(results, { round, scenario: 'http', backend, peer }, () => httpRun(peer, ports, dir, settings.http));
           }
         }
       }
       if (!skip.has('ws-echo')) {
-        for (const peer of WS_PEERS) {
+        for (const peer of inRound(WS_PEERS, round)) {
           await record(results, { round, scenario: 'ws-echo', backend: 'node', peer }, () =>
             wsEchoRun(peer, nodePorts, dir, settings.wsEcho),
           );
         }
       }
       if (!skip.has('ws-idle')) {
-        for (const peer of IDLE_PEERS) {
+        for (const peer of inRound(IDLE_PEERS, round)) {
           await record(results, { round, scenario: 'ws-idle', backend: 'node', peer }, () =>
             wsIdleRun(peer, nodePorts, dir, settings.wsIdle),
           );
@@ -108,7 +128,10 @@ async function main() {
       }
     }
     await stopAll();
-    if (!skip.has('coordinator')) results.coordinator = await benchCoordinator({ dir, quick: args.quick, build: results.meta.build });
+    if (!skip.has('coordinator')) {
+      results.coordinator = await benchCoordinator({ dir, quick: args.quick, build: results.meta.build });
+      if (compareDir) results.coordinatorBefore = await benchCoordinator({ dir, quick: args.quick, build: compareDir, dist: compareDir });
+    }
   } finally {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
@@ -119,7 +142,7 @@ async function main() {
   const outDir = join(REPO, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   // A run limited by --skip or --only is named as such, so it is never mistaken for a whole one.
-  const name = `${started.toISOString().slice(0, 16).replace(/[:T]/g, '-')}-${mode}${skip.size || only ? '-partial' : ''}`;
+  const name = `${started.toISOString().slice(0, 16).replace(/[:T]/g, '-')}-${mode}${compareDir ? '-compare' : ''}${skip.size || only ? '-partial' : ''}`;
   writeFileSync(join(outDir, `${name}.md`), markdown);
   writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
   console.log(markdown);
@@ -162,6 +185,7 @@ function meta(started, snapshot) {
     distBuilt: snapshot.built,
     hardNofile: HARD_NOFILE,
     versions: versions(),
+    ...(compareDir ? { compare: { build: compareDir, distBuilt: statSync(join(compareDir, 'cli', 'main.js')).mtime.toISOString() } } : {}),
   };
 }
 

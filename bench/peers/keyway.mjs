@@ -2,7 +2,8 @@
  * @module bench/peers/keyway: keyway itself, started through its CLI (`keyway serve --config F`) from `dist/` (or the
  * snapshot run.mjs takes of it), in two
  * configurations: minimal (round-robin, no stickiness, no metrics, one health probe at startup) and realistic
- * (p2c, signed sticky cookies, health probes every second, Prometheus metrics on).
+ * (p2c, signed sticky cookies, health probes every second, Prometheus metrics on). `keywayBefore(DIR)` gives the same
+ * two from another build output (`run.mjs --compare DIR`), named keyway-before and keyway-realistic-before.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +29,8 @@ export function keywayConfig(variant, port, backends) {
   };
 }
 
-function descriptor(variant, name, label) {
+/** `dist()` is the build output directory the CLI is started from. */
+function descriptor(variant, name, label, dist = distDir) {
   return {
     name,
     label,
@@ -38,7 +40,7 @@ function descriptor(variant, name, label) {
     start({ port, backends, dir, nodeArgs = [] }) {
       const file = join(dir, `${name}.json`);
       writeFileSync(file, JSON.stringify(keywayConfig(variant, port, backends), null, 2));
-      return startPinned(PROXY_CPU, process.execPath, [...nodeArgs, join(distDir(), 'cli', 'main.js'), 'serve', '--config', file], {
+      return startPinned(PROXY_CPU, process.execPath, [...nodeArgs, join(dist(), 'cli', 'main.js'), 'serve', '--config', file], {
         env: { NODE_ENV: 'production', KEYWAY_LOG_LEVEL: 'warn' },
         cwd: dir,
       });
@@ -48,3 +50,11 @@ function descriptor(variant, name, label) {
 
 export default descriptor('minimal', 'keyway', 'keyway (minimal)');
 export const realistic = descriptor('realistic', 'keyway-realistic', 'keyway (realistic: p2c, sticky, health 1 s, metrics)');
+
+/** `[minimal, realistic]` started from the build output in `dir` (the "before" of a before/after comparison). */
+export function keywayBefore(dir) {
+  return [
+    descriptor('minimal', 'keyway-before', `keyway (minimal), ${dir}`, () => dir),
+    descriptor('realistic', 'keyway-realistic-before', `keyway (realistic), ${dir}`, () => dir),
+  ];
+}

@@ -31,6 +31,8 @@ export interface MemberOptions {
   readonly connectTimeoutMs?: number;
   /** How long one call may wait in all through a reconnect or a failover (ms). Default 10000. */
   readonly callTimeoutMs?: number;
+  /** Replicas that must hold the epoch of a first owner added by `addToDestination`. Default 1 on Sentinel, else 0. */
+  readonly confirmReplicas?: number;
 }
 
 /** A live member and its last reported load. */
@@ -89,6 +91,7 @@ export class Member extends EventEmitter<MemberEvents> {
       logger: options.logger,
       connectTimeoutMs: options.connectTimeoutMs,
       callTimeoutMs: options.callTimeoutMs,
+      confirmReplicas: options.confirmReplicas,
     });
   }
 

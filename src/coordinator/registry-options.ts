@@ -33,6 +33,11 @@ export interface RegistryOptions {
    * own clock. Default 10000 (`DEFAULT_CALL_TIMEOUT_MS`).
    */
   readonly callTimeoutMs?: number;
+  /**
+   * Replicas that must hold a new fencing epoch before a claim or reassignment is reported confirmed (`WAIT` in the
+   * same round trip; `confirmed: false` otherwise). Default 1 on a Sentinel connection, else 0.
+   */
+  readonly confirmReplicas?: number;
   /** pino-compatible logger; narrowed with `child({ component: 'registry' })`. Default: silent. */
   readonly logger?: Logger;
 }
@@ -47,6 +52,7 @@ export interface ResolvedRegistryOptions {
   readonly memberListRefreshMs: number;
   readonly connectTimeoutMs: number | undefined;
   readonly callTimeoutMs: number | undefined;
+  readonly confirmReplicas: number | undefined;
   readonly logger: Logger | undefined;
 }
 
@@ -78,6 +84,7 @@ export function resolveRegistryOptions(options: RegistryOptions): ResolvedRegist
     memberListRefreshMs: timerMs('memberListRefreshMs', options.memberListRefreshMs ?? REGISTRY_DEFAULTS.memberListRefreshMs),
     connectTimeoutMs: optionalMs('connectTimeoutMs', options.connectTimeoutMs),
     callTimeoutMs: optionalMs('callTimeoutMs', options.callTimeoutMs),
+    confirmReplicas: wholeNumber('confirmReplicas', options.confirmReplicas),
     logger: options.logger,
   });
 }
@@ -109,4 +116,12 @@ function timerMs(path: string, value: unknown): number {
 
 function optionalMs(path: string, value: unknown): number | undefined {
   return value === undefined ? undefined : positiveMs(path, value);
+}
+
+function wholeNumber(path: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new RangeError(`Registry option ${path} must be a whole number >= 0, got ${String(value)}`);
+  }
+  return value;
 }

@@ -107,6 +107,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
       ...(this.#logger === undefined ? {} : { logger: this.#logger }),
       ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
       ...(o.callTimeoutMs === undefined ? {} : { callTimeoutMs: o.callTimeoutMs }),
+      ...(o.confirmReplicas === undefined ? {} : { confirmReplicas: o.confirmReplicas }),
     });
     this.#timer = setInterval(() => this.#tick(), o.memberListRefreshMs);
     this.#timer.unref();
