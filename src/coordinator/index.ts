@@ -28,4 +28,5 @@ export {
   type MemberInfo,
   type RandomStrategyOptions,
 } from './allocation-strategies.js';
+export { TTLCache, type CacheOptions } from './ttl-cache.js';
 export * from './fastify/index.js';

@@ -139,16 +139,30 @@ export class Registry extends EventEmitter<RegistryEvents> {
   }
 
   /**
-   * The member that owns `destinationId`:
+   * The live member that owns `destinationId`, as @platformatic/coordinator answers:
    * - unbound: null, or with `claimOnMiss` the claimed member (null when no member is alive);
    * - a live owner: its address;
-   * - every owner dead: `{ address: null, memberId: <first dead owner>, reassigned: false }`, or with
-   *   `reassignOrphans` the new owner with `reassigned: true` (and `destination:reassigned` emitted).
+   * - every owner dead: null, or with `reassignOrphans` the new owner with `reassigned: true` (and
+   *   `destination:reassigned` emitted); null when no member is alive to take it.
+   * {@link resolveBinding} tells a dead binding apart from none.
    *
    * A cached live owner is answered with no Redis command and no allocation (the same frozen object each time,
    * `reassigned: false`). Only live owners are cached.
    */
   resolveDestination(destinationId: string, options?: ResolveDestinationOptions): Promise<ResolveResult | null> {
+    const hit = options?.suspect == null ? this.#cache?.hit(destinationId) : undefined;
+    if (hit !== undefined) return hit;
+    return this.#resolveMiss(destinationId, options?.claimOnMiss === true, options?.reassignOrphans === true, options?.suspect ?? null).then(
+      liveOnly,
+    );
+  }
+
+  /**
+   * {@link resolveDestination}, except that a destination whose owners are all dead (and not replaced) answers
+   * `{ address: null, memberId: <first dead owner>, reassigned: false, epoch }` instead of null, so a caller can
+   * tell "bound to a dead pod" from "unknown" in the same round trip.
+   */
+  resolveBinding(destinationId: string, options?: ResolveDestinationOptions): Promise<ResolveResult | null> {
     const hit = options?.suspect == null ? this.#cache?.hit(destinationId) : undefined;
     if (hit !== undefined) return hit;
     return this.#resolveMiss(destinationId, options?.claimOnMiss === true, options?.reassignOrphans === true, options?.suspect ?? null);
@@ -378,4 +392,9 @@ function toResult(outcome: ResolveOutcome): ResolveResult | null {
     case 'unbound':
       return null;
   }
+}
+
+/** A resolution with a live owner, or null (platformatic's answer for a destination whose owners are all dead). */
+function liveOnly(result: ResolveResult | null): ResolveResult | null {
+  return result === null || result.address === null ? null : result;
 }

@@ -60,7 +60,7 @@ export class DestinationRouting {
    */
   async resolve(id: string, suspect: string | null = null): Promise<DestinationTarget> {
     const { claimOnMiss, reassignOrphans } = this.config;
-    const r = await this.registry.resolveDestination(id, suspect === null ? this.#options : { claimOnMiss, reassignOrphans, suspect });
+    const r = await this.registry.resolveBinding(id, suspect === null ? this.#options : { claimOnMiss, reassignOrphans, suspect });
     if (r === null) return 'unknown';
     if (r.address === null) return 'orphaned';
     return this.#upstreamFor(r.memberId, r.address);

@@ -114,11 +114,12 @@ describe('Registry', () => {
       assert.deepEqual({ ...result }, { address: m1.address, memberId: 'member-1', reassigned: false, epoch: await f.epoch('inst-existing') });
     });
 
-    it('reports { address: null } with the dead owner when every owner is dead, keeping the binding', async () => {
+    it('answers null when every owner is dead (resolveBinding names the dead owner), keeping the binding', async () => {
       await f.member('member-1');
       await deadOwnerOf('inst-orphan');
       const registry = await f.registry({ cache: false });
-      const result = await registry.resolveDestination('inst-orphan');
+      assert.equal(await registry.resolveDestination('inst-orphan'), null);
+      const result = await registry.resolveBinding('inst-orphan');
       assert.deepEqual({ ...result }, { address: null, memberId: 'dead-pod', reassigned: false, epoch: await f.epoch('inst-orphan') });
       assert.deepEqual(await owners('inst-orphan'), ['dead-pod'], 'the dead binding is preserved');
     });
@@ -164,10 +165,11 @@ describe('Registry', () => {
       assert.deepEqual(await owners('inst-multi'), ['member-1', 'member-2'], 'dead member removed');
     });
 
-    it('with reassignOrphans but no live member reports { address: null } and keeps the binding', async () => {
+    it('with reassignOrphans but no live member answers null and keeps the binding', async () => {
       await deadOwnerOf('inst-none');
       const registry = await f.registry({ cache: false });
-      const result = await registry.resolveDestination('inst-none', { reassignOrphans: true });
+      assert.equal(await registry.resolveDestination('inst-none', { reassignOrphans: true }), null);
+      const result = await registry.resolveBinding('inst-none', { reassignOrphans: true });
       assert.deepEqual({ ...result }, { address: null, memberId: 'dead-pod', reassigned: false, epoch: await f.epoch('inst-none') });
       assert.deepEqual(await owners('inst-none'), ['dead-pod']);
     });

@@ -11,7 +11,7 @@ export interface MemberTarget {
   readonly address: string;
 }
 
-/** What resolving a destination said: `address` is null when every owner is dead and none replaced them. */
+/** What resolving a destination said (a live owner; `address` is null only from `Registry.resolveBinding`). */
 export interface DestinationResolution {
   readonly address: string | null;
   /** The owner (for a dead destination, a dead owner). */
@@ -37,9 +37,13 @@ export interface CoordinatorRegistry {
   listLiveMembers(): Promise<readonly unknown[]>;
   pickMember(context?: { destinationId?: string }): Promise<MemberTarget | null>;
   resolveDestination(destinationId: string, options?: ResolveDestinationOptions): Promise<DestinationResolution | null>;
+  /** `resolveDestination`, but a binding to dead owners answers `address: null` (keyway's `Registry` has it). */
+  resolveBinding?(destinationId: string, options?: ResolveDestinationOptions): Promise<DestinationResolution | null>;
   resolveLock(lockId: string): Promise<MemberTarget | null>;
   addPodToDestination(destinationId: string, memberId: string): Promise<unknown>;
   deregisterDestination(destinationId: string): Promise<unknown>;
+  /** Whether the destination has an owner set (alive or not). */
+  hasBinding(destinationId: string): Promise<boolean>;
   /**
    * A request to `memberId` for the destination failed before any answer: drops the cached resolution if it still
    * names that member, so the next resolution reads Redis.

@@ -60,8 +60,11 @@ export function lookupAndDeregister(registry: CoordinatorRegistry, options: Look
   return guardedById(extract, 'destination', onResult, async (request, reply, id) => {
     const resolve = async (): Promise<Step<LookupAndDeregisterResult>> => {
       const resolved = await registry.resolveDestination(id, { claimOnMiss: false, reassignOrphans: false });
-      if (resolved === null) return { kind: 'reply', tag: 'not_found', send: () => replyError(reply, missing) };
-      if (resolved.address === null) return { kind: 'reply', tag: 'deregistered_dead_pod', send: () => deregistered(reply, id) };
+      if (resolved === null || resolved.address === null) {
+        // No live owner: a binding to dead pods is removed without asking them; none at all is a 404.
+        if (await registry.hasBinding(id)) return { kind: 'reply', tag: 'deregistered_dead_pod', send: () => deregistered(reply, id) };
+        return { kind: 'reply', tag: 'not_found', send: () => replyError(reply, missing) };
+      }
       return { kind: 'proxy', address: resolved.address, memberId: resolved.memberId, tag: 'deregistered' };
     };
     const evict = (failed: { readonly memberId?: string }): unknown =>

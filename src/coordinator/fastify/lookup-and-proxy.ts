@@ -13,14 +13,15 @@ import {
   routeOptions,
   settingsOf,
   settle,
+  statusOption,
   type DestinationRouteOptions,
   type Step,
 } from './route-kit.js';
 
 /**
- * One tag per request. platformatic's `hit`, `orphan_reassigned`, `not_found`, plus `unavailable` (503: a claim
- * or reassignment was asked and no member is alive), `bad_request` (400: the extractor failed) and
- * `upstream_error` (502/504: the member did not answer).
+ * One tag per request. platformatic's `hit`, `orphan_reassigned`, `not_found`, plus `unavailable` (a claim or
+ * reassignment was asked and no member is alive: 404 like platformatic, or `unavailableStatus`), `bad_request`
+ * (400: the extractor failed) and `upstream_error` (502/504: the member did not answer).
  */
 export type LookupAndProxyResult = 'hit' | 'orphan_reassigned' | 'not_found' | 'unavailable' | 'bad_request' | 'upstream_error';
 
@@ -31,14 +32,16 @@ export interface LookupAndProxyOptions extends DestinationRouteOptions<LookupAnd
   readonly reassignOrphans?: boolean;
   /** The 404 message. Default `'Destination not found'`. */
   readonly notFoundMessage?: string;
-  /** The 503 message. Default `'No pods available'`. */
+  /** The message when no member is alive to claim or take over. Default: `notFoundMessage` (platformatic's answer). */
   readonly unavailableMessage?: string;
+  /** The status when no member is alive to claim or take over. Default 404 (platformatic's); 503 tells it apart. */
+  readonly unavailableStatus?: number;
 }
 
 /**
  * Resolves the destination and proxies the request to its live owner, streaming the answer.
  * - unknown destination (and no claim): 404; owner dead without `reassignOrphans`: 404;
- * - a claim or reassignment needed and no member alive: 503;
+ * - a claim or reassignment needed and no member alive: 404 (platformatic's), or `unavailableStatus`;
  * - the owner refuses or resets the connection before answering: the cached resolution is evicted and the
  *   request goes once to a freshly resolved owner; still failing: 502; no answer within the timeout: 504.
  *
@@ -50,8 +53,11 @@ export interface LookupAndProxyOptions extends DestinationRouteOptions<LookupAnd
  */
 export function lookupAndProxy(registry: CoordinatorRegistry, options: LookupAndProxyOptions): RouteHandlerMethod {
   const extract = destinationExtractor(options, 'lookupAndProxy');
-  const missing = notFound(messageOption(options.notFoundMessage, 'lookupAndProxy: notFoundMessage', 'Destination not found'));
-  const noMember = unavailable(messageOption(options.unavailableMessage, 'lookupAndProxy: unavailableMessage', 'No pods available'));
+  const notFoundText = messageOption(options.notFoundMessage, 'lookupAndProxy: notFoundMessage', 'Destination not found');
+  const missing = notFound(notFoundText);
+  const noMemberText = messageOption(options.unavailableMessage, 'lookupAndProxy: unavailableMessage', notFoundText);
+  const noMemberStatus = statusOption(options.unavailableStatus, 'lookupAndProxy: unavailableStatus', 404);
+  const noMember = noMemberStatus === 404 ? notFound(noMemberText) : unavailable(noMemberText, noMemberStatus);
   const { forward, onResult } = routeOptions(options, 'lookupAndProxy');
   const resolveOptions: ResolveDestinationOptions = {
     claimOnMiss: options.claimOnMiss === true,
@@ -60,7 +66,9 @@ export function lookupAndProxy(registry: CoordinatorRegistry, options: LookupAnd
 
   return guardedById(extract, 'destination', onResult, async (request, reply, id) => {
     const resolve = async (suspect: string | null): Promise<Step<LookupAndProxyResult>> => {
-      const resolved = await registry.resolveDestination(id, suspect === null ? resolveOptions : { ...resolveOptions, suspect });
+      // resolveBinding tells a dead binding (address null) from none in the same call, where the registry has it.
+      const asked = suspect === null ? resolveOptions : { ...resolveOptions, suspect };
+      const resolved = await (registry.resolveBinding?.(id, asked) ?? registry.resolveDestination(id, asked));
       if (resolved !== null && resolved.address !== null) {
         return {
           kind: 'proxy',

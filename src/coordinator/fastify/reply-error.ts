@@ -25,9 +25,9 @@ export function notFound(message: string): KeywayError {
   return new KeywayError(ErrorCodes.PROXY_NO_ROUTE, message, { statusCode: 404 });
 }
 
-/** 503: no live member can take the request. */
-export function unavailable(message: string): KeywayError {
-  return new NoBackendError(message);
+/** No live member can take the request: 503 by default. */
+export function unavailable(message: string, statusCode = 503): KeywayError {
+  return statusCode === 503 ? new NoBackendError(message) : new KeywayError(ErrorCodes.PROXY_NO_BACKEND, message, { statusCode });
 }
 
 /** 400: the id extractor threw or did not return a non-empty string. */

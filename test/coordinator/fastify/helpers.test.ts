@@ -234,7 +234,7 @@ describe('Fastify helpers: cases platformatic leaves out', () => {
     }
   });
 
-  it('claimOnMiss or reassignOrphans with no live member: 503; without them: 404', async () => {
+  it('claimOnMiss or reassignOrphans with no live member: 404 as platformatic answers (503 with unavailableStatus); without them: 404', async () => {
     const lonely = fixture(server);
     const empty = await lonely.registry({ cache: false });
     await lonely.deadMember('gone');
@@ -245,21 +245,26 @@ describe('Fastify helpers: cases platformatic leaves out', () => {
     app.get('/claim/:id', lookupAndProxy(empty, { destinationFrom: idParam, claimOnMiss: true, onResult }));
     app.get('/reassign/:id', lookupAndProxy(empty, { destinationFrom: idParam, reassignOrphans: true, onResult }));
     app.get('/plain/:id', lookupAndProxy(empty, { destinationFrom: idParam, notFoundMessage: 'No such session', onResult }));
+    app.get('/told/:id', lookupAndProxy(empty, { destinationFrom: idParam, claimOnMiss: true, unavailableStatus: 503, unavailableMessage: 'No pods available', onResult }));
     try {
       const claim = await app.inject({ method: 'GET', url: '/claim/new' });
-      assert.equal(claim.statusCode, 503);
-      assert.deepEqual(claim.json(), { error: 'No pods available', code: 'KW_ERR_PROXY_NO_BACKEND' });
-      assert.equal((await app.inject({ method: 'GET', url: '/reassign/orphan' })).statusCode, 503);
+      assert.equal(claim.statusCode, 404);
+      assert.deepEqual(claim.json(), { error: 'Destination not found', code: 'KW_ERR_PROXY_NO_ROUTE' });
+      assert.equal((await app.inject({ method: 'GET', url: '/reassign/orphan' })).statusCode, 404);
       const dead = await app.inject({ method: 'GET', url: '/plain/orphan' });
       assert.equal(dead.statusCode, 404, 'a dead owner without reassignment is not found');
       assert.equal(dead.json<{ error: string }>().error, 'No such session');
       assert.equal((await app.inject({ method: 'GET', url: '/plain/unknown' })).statusCode, 404);
-      assert.deepEqual(tags, ['unavailable', 'unavailable', 'not_found', 'not_found']);
+      const told = await app.inject({ method: 'GET', url: '/told/new' });
+      assert.equal(told.statusCode, 503);
+      assert.deepEqual(told.json(), { error: 'No pods available', code: 'KW_ERR_PROXY_NO_BACKEND' });
+      assert.deepEqual(tags, ['unavailable', 'unavailable', 'not_found', 'not_found', 'unavailable']);
     } finally {
       await app.close();
       await lonely.close();
     }
   });
+
 
   it('pickAndRegister: another status is forwarded as is and binds nothing; an answer without an id is a 502', async () => {
     const tags: string[] = [];
