@@ -78,7 +78,9 @@ await waitForPort(port);
 // 5. The suite, as its package.json runs it (test/*.test.ts; e2e needs Postgres and a build of the peer: skipped).
 const files = readdirSync(join(work, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => join('test', f));
 console.log(`peer suite: ${files.length} files, ${rewritten} import lines pointed at keyway-node/coordinator, Node ${NODE_VERSION}, redis on ${port}`);
-const child = spawn(node, ['--test', '--test-reporter=spec', ...files], {
+// --test-force-exit: a failing peer test may leave a client open (its close() is after the assertion), which would
+// keep that file's process, and the run, alive.
+const child = spawn(node, ['--test', '--test-force-exit', '--test-reporter=spec', ...files], {
   cwd: work,
   env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${port}` },
   stdio: 'inherit',
@@ -112,7 +114,7 @@ async function waitForPort(p) {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      run('redis-cli', ['-h', '127.0.0.1', '-p', String(p), 'PING']);
+      run('redis-cli', ['-h', '127.0.0.1', '-p', String(p), 'PING'], { stdio: ['ignore', 'pipe', 'ignore'] });
       return;
     } catch {
       if (Date.now() > deadline) throw new Error(`redis-server on ${p} did not start`);

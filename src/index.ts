@@ -53,10 +53,13 @@ export {
 } from './replication/store/index.js';
 export type { SharedViewStatus } from './replication/index.js';
 export { Router, type RouteMatch } from './routing/index.js';
+// keyway's own key layout here; `keyway-node/coordinator` gives the same classes on platformatic's by default.
+export { Member } from './coordinator/member.js';
+export { Registry } from './coordinator/registry.js';
 export {
-  Member,
-  Registry,
   REGISTRY_DEFAULTS,
+  TTLCache,
+  type CoordinatorLayout,
   ALLOCATION_STRATEGY_NAMES,
   LeastLoadedStrategy,
   RoundRobinStrategy as RoundRobinAllocation,

@@ -155,6 +155,7 @@ function resolveDestination(d: NonNullable<PoolInput['destination']>): Destinati
     claimOnMiss: d.claimOnMiss ?? false,
     reassignOrphans: d.reassignOrphans ?? false,
     keyPrefix: d.keyPrefix ?? 'coordinator',
+    layout: d.layout ?? 'keyway',
     strategy: d.strategy ?? 'least-loaded',
     cacheTtlMs: d.cache === false ? 0 : (d.cache?.ttlMs ?? 5000),
     cacheMax: d.cache === false ? 1 : (d.cache?.max ?? 10_000),

@@ -123,6 +123,7 @@ const destinationSchema = z.strictObject({
   claimOnMiss: z.boolean().optional(),
   reassignOrphans: z.boolean().optional(),
   keyPrefix: nonEmpty().optional(),
+  layout: z.enum(['keyway', 'platformatic']).optional(),
   strategy: z.enum(DESTINATION_STRATEGIES).optional(),
   cache: z.union([z.literal(false), z.strictObject({ ttlMs: durationMs(0).optional(), max: positiveInt().optional() })]).optional(),
 });

@@ -253,6 +253,11 @@ export interface DestinationConfig {
   readonly reassignOrphans: boolean;
   /** The coordinator's key prefix (what its members use). Default `coordinator`. */
   readonly keyPrefix: string;
+  /**
+   * The coordinator's key layout, as its members write it: `keyway` (default; `{prefix}:co:...`) or `platformatic`
+   * (@platformatic/coordinator's keys; not on Redis Cluster).
+   */
+  readonly layout: 'keyway' | 'platformatic';
   /** How a member is picked for a claim. Default `least-loaded`. */
   readonly strategy: (typeof DESTINATION_STRATEGIES)[number];
   /** Resolution cache entry lifetime (ms); 0 turns the cache off. Default 5000. */

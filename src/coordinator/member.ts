@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { RedisClient } from '../redis/index.js';
-import { createCoordinatorStore, type CoordinatorStore } from './store/index.js';
+import { createCoordinatorStore, type CoordinatorLayout, type CoordinatorStore } from './store/index.js';
 import type { Logger } from '../types.js';
 
 export interface MemberOptions {
@@ -33,6 +33,8 @@ export interface MemberOptions {
   readonly callTimeoutMs?: number;
   /** Replicas that must hold the epoch of a first owner added by `addToDestination`. Default 1 on Sentinel, else 0. */
   readonly confirmReplicas?: number;
+  /** The key layout, as `Registry`'s `layout`: `keyway` (default) or `platformatic`. */
+  readonly layout?: CoordinatorLayout;
 }
 
 /** A live member and its last reported load. */
@@ -92,6 +94,7 @@ export class Member extends EventEmitter<MemberEvents> {
       connectTimeoutMs: options.connectTimeoutMs,
       callTimeoutMs: options.callTimeoutMs,
       confirmReplicas: options.confirmReplicas,
+      layout: options.layout,
     });
   }
 

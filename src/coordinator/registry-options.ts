@@ -2,6 +2,7 @@
  * @module coordinator/registry-options: the `Registry` constructor's options (the names @platformatic/coordinator
  * users already pass), their defaults, and their validation, done once before anything is created.
  */
+import type { CoordinatorLayout } from './store/index.js';
 import type { RedisClient } from '../redis/index.js';
 import type { Logger } from '../types.js';
 import { createStrategy, type AllocationStrategy, type AllocationStrategyName } from './allocation-strategies.js';
@@ -38,6 +39,11 @@ export interface RegistryOptions {
    * same round trip; `confirmed: false` otherwise). Default 1 on a Sentinel connection, else 0.
    */
   readonly confirmReplicas?: number;
+  /**
+   * The key layout: `keyway` (default; `{prefix}:co:...`, Redis Cluster-safe) or `platformatic`
+   * (@platformatic/coordinator's own keys, so pods and coordinators of both packages share one Redis or Valkey).
+   */
+  readonly layout?: CoordinatorLayout;
   /** pino-compatible logger; narrowed with `child({ component: 'registry' })`. Default: silent. */
   readonly logger?: Logger;
 }
@@ -53,6 +59,7 @@ export interface ResolvedRegistryOptions {
   readonly connectTimeoutMs: number | undefined;
   readonly callTimeoutMs: number | undefined;
   readonly confirmReplicas: number | undefined;
+  readonly layout: CoordinatorLayout | undefined;
   readonly logger: Logger | undefined;
 }
 
@@ -85,6 +92,7 @@ export function resolveRegistryOptions(options: RegistryOptions): ResolvedRegist
     connectTimeoutMs: optionalMs('connectTimeoutMs', options.connectTimeoutMs),
     callTimeoutMs: optionalMs('callTimeoutMs', options.callTimeoutMs),
     confirmReplicas: wholeNumber('confirmReplicas', options.confirmReplicas),
+    layout: options.layout,
     logger: options.logger,
   });
 }

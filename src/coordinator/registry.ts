@@ -90,6 +90,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
   readonly #listener = (event: CoordinatorEvent): void => this.#onEvent(event);
   #subscribed = false;
   #starting: Promise<void> | undefined;
+  #subscribing: Promise<void> | undefined;
   #refreshing = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -108,6 +109,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
       ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
       ...(o.callTimeoutMs === undefined ? {} : { callTimeoutMs: o.callTimeoutMs }),
       ...(o.confirmReplicas === undefined ? {} : { confirmReplicas: o.confirmReplicas }),
+      ...(o.layout === undefined ? {} : { layout: o.layout }),
     });
     this.#timer = setInterval(() => this.#tick(), o.memberListRefreshMs);
     this.#timer.unref();
@@ -241,16 +243,30 @@ export class Registry extends EventEmitter<RegistryEvents> {
   }
 
   async #start(): Promise<void> {
-    if (!this.#subscribed) {
-      await this.#store.subscribe(this.#listener);
-      this.#subscribed = true;
-    }
+    if (!this.#subscribed) await this.#subscribe();
     // A snapshot is dropped when an event crossed it; events are rare, so a few tries settle it.
     for (let attempt = 0; attempt < 3 && !this.#members.warm; attempt++) await this.#liveMembers();
   }
 
+  /** Subscribes once (a failed attempt may be made again by the next caller). */
+  #subscribe(): Promise<void> {
+    this.#subscribing ??= this.#store.subscribe(this.#listener).then(
+      () => {
+        this.#subscribed = true;
+      },
+      (err: unknown) => {
+        this.#subscribing = undefined;
+        throw err;
+      },
+    );
+    return this.#subscribing;
+  }
+
   async #resolveMiss(destinationId: string, claimOnMiss: boolean, reassignOrphans: boolean, suspect: string | null): Promise<ResolveResult | null> {
     this.#assertOpen();
+    // A resolution made before the events flow cannot be cached (it could miss the event that invalidates it), so
+    // the first calls of a new registry wait for its subscription, once; a subscription that fails is not waited on.
+    if (!this.#subscribed && this.#cache !== null) await this.#subscribe().catch(() => undefined);
     const candidate = claimOnMiss || reassignOrphans ? this.#candidate(destinationId) : null;
     // Events reach us only once subscribed; a resolution started earlier may have missed one, so it is not cached.
     const cacheable = this.#subscribed;

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { DestinationConfig, PoolConfig } from '../config/index.js';
-import { Registry } from '../coordinator/index.js';
+import { Registry } from '../coordinator/registry.js';
 import type { RedisClient } from '../redis/index.js';
 import type { Logger } from '../types.js';
 import { Upstream, type UpstreamPool } from '../upstream/index.js';
@@ -34,6 +34,7 @@ export class DestinationRouting {
     this.registry = new Registry({
       redis: client,
       keyPrefix: config.keyPrefix,
+      layout: config.layout,
       strategy: config.strategy,
       cache: config.cacheTtlMs === 0 ? false : { ttl: config.cacheTtlMs, max: config.cacheMax },
       logger,

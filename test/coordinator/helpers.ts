@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { after, afterEach, before, beforeEach } from 'node:test';
-import { Member, Registry, type MemberOptions, type RegistryOptions } from '../../src/coordinator/index.js';
+import { Member, Registry, type MemberOptions, type RegistryOptions } from '../../src/index.js';
 import { coordinatorKeys, type CoordinatorKeys } from '../../src/coordinator/store/index.js';
 import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { Member, type MemberOptions } from '../../src/coordinator/index.js';
+import { Member, type MemberOptions } from '../../src/index.js';
 import { createRedisClient, type RedisClient } from '../../src/redis/index.js';
 import { coordinatorKeys } from '../../src/coordinator/store/index.js';
 import { randomPrefix, startRedisServer, testRedisConfig, type RedisServer } from '../helpers/redis.js';

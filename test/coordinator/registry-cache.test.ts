@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Member, Registry } from '../../src/coordinator/index.js';
+import type { Member, Registry } from '../../src/index.js';
 import { commandsDuring, nextEvent, scriptsRun, suiteFixture } from './helpers.js';
 
 /** No background refresh during a measurement. */

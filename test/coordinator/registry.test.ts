@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Registry, type AllocationStrategy } from '../../src/coordinator/index.js';
+import { Registry, type AllocationStrategy } from '../../src/index.js';
 import { createRedisClient } from '../../src/redis/index.js';
 import { testRedisConfig } from '../helpers/redis.js';
 import { fixture, nextEvent, suiteFixture } from './helpers.js';

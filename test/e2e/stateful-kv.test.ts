@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Registry } from '../../src/coordinator/index.js';
+import { Registry } from '../../src/index.js';
 import { request, type Reply } from '../helpers/http.js';
 import { randomPrefix, startRedisServer, waitFor, type RedisServer } from '../helpers/redis.js';
 import { within } from '../helpers/wait.js';

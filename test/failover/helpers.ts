@@ -4,7 +4,7 @@
  * it was told about, and waits on the topology (a new master elected, an old one demoted).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { Member, Registry, type ResolveResult } from '../../src/coordinator/index.js';
+import { Member, Registry, type ResolveResult } from '../../src/index.js';
 import { closeClient, createRedisClient, type RedisClient } from '../../src/redis/index.js';
 import type { RedisSentinelSetup } from '../helpers/redis-sentinel.js';
 import { testRedisConfig, waitFor } from '../helpers/redis.js';

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Member } from '../../src/coordinator/index.js';
+import { Member } from '../../src/index.js';
 import { startGateway } from '../helpers/gateway.js';
 import { request } from '../helpers/http.js';
 import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
@@ -27,8 +27,8 @@ interface Pod {
   hits: number;
 }
 
-/** A pod answering `<memberId> <path>`, registered under `prefix` with background heartbeats. */
-async function pod(prefix: string, id: string): Promise<Pod> {
+/** A pod answering `<memberId> <path>`, registered under `prefix` (in `layout`) with background heartbeats. */
+async function pod(prefix: string, id: string, layout: 'keyway' | 'platformatic' = 'keyway'): Promise<Pod> {
   const server = http.createServer((req, res) => {
     p.hits++;
     res.end(`${id} ${req.url}`);
@@ -36,7 +36,7 @@ async function pod(prefix: string, id: string): Promise<Pod> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const member = new Member({ redis: redis.url, keyPrefix: prefix, memberId: id, address, ttl: 30, heartbeatIntervalMs: 1000 });
+  const member = new Member({ redis: redis.url, keyPrefix: prefix, memberId: id, address, ttl: 30, heartbeatIntervalMs: 1000, layout });
   await member.register();
   const p: Pod = { id, member, server, hits: 0 };
   after(async () => {
@@ -58,6 +58,17 @@ function gatewayFor(prefix: string, destination: Record<string, unknown>) {
 }
 
 describe('destination pools', () => {
+  test("destination.layout 'platformatic': routes to pods on @platformatic/coordinator's keys", { timeout: 20_000 }, async () => {
+    const prefix = randomPrefix('dest-pf');
+    await pod(prefix, 'pod-p', 'platformatic');
+    const gw = await gatewayFor(prefix, { from: 'path:2', claimOnMiss: true, layout: 'platformatic' });
+    after(gw.close);
+    const first = await request(gw.port, { path: '/t/acme/orders' });
+    assert.equal(first.status, 200, first.body);
+    assert.equal(first.body.split(' ')[0], 'pod-p');
+    assert.equal((await redis.cli('SMEMBERS', `${prefix}:destination:acme`)).trim(), 'pod-p', "the claim is in platformatic's destination set");
+  });
+
   test('claim on first touch, then every request for that destination reaches its owner', { timeout: 20_000 }, async () => {
     const prefix = randomPrefix('dest');
     await pod(prefix, 'pod-a');

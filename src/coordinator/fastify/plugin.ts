@@ -25,8 +25,8 @@ export interface Coordinator {
 }
 
 /** The registry options the plugin passes on when it makes the registry itself. */
-type OwnedRegistryOptions = Pick<RegistryOptions, 'keyPrefix' | 'strategy' | 'cache' | 'requestTimeout'>;
-const OWNED_KEYS = ['redis', 'keyPrefix', 'strategy', 'cache', 'requestTimeout'] as const;
+type OwnedRegistryOptions = Pick<RegistryOptions, 'keyPrefix' | 'strategy' | 'cache' | 'requestTimeout' | 'layout'>;
+const OWNED_KEYS = ['redis', 'keyPrefix', 'strategy', 'cache', 'requestTimeout', 'layout'] as const;
 
 export interface CoordinatorPluginOptions extends OwnedRegistryOptions {
   /** A Redis URL or client for the registry the plugin makes (and closes with the app). Required without `registry`. */
@@ -58,22 +58,30 @@ declare module 'fastify' {
  *   reassignOrphans: true,
  * }));
  */
-export const coordinatorPlugin: FastifyPluginAsync<CoordinatorPluginOptions> = Object.assign(
-  async function coordinator(app: FastifyInstance, options: CoordinatorPluginOptions): Promise<void> {
-    const name = decorationName(options);
-    // Checked before a registry (and its Redis connections) exists, so a clash leaks nothing.
-    if (app.hasDecorator(name)) throw new Error(`coordinatorPlugin: the app already has a decorator named "${name}"`);
-    const borrowed = borrowedRegistry(options);
-    const registry = borrowed ?? new Registry(ownedOptions(options));
-    app.decorate(name, bind(registry));
-    if (borrowed === undefined) app.addHook('onClose', () => registry.close());
-  },
-  {
-    // What the `fastify-plugin` package sets: run in the registering instance, named in printPlugins().
-    [Symbol.for('skip-override')]: true,
-    [Symbol.for('fastify.display-name')]: 'keyway-coordinator',
-  },
-);
+export const coordinatorPlugin: FastifyPluginAsync<CoordinatorPluginOptions> = createCoordinatorPlugin((o) => new Registry(o));
+
+/**
+ * The plugin, making its registry with `makeRegistry` (the `keyway-node/coordinator` entry's makes one on
+ * platformatic's layout by default).
+ */
+export function createCoordinatorPlugin(makeRegistry: (options: RegistryOptions) => Registry): FastifyPluginAsync<CoordinatorPluginOptions> {
+  return Object.assign(
+    async function coordinator(app: FastifyInstance, options: CoordinatorPluginOptions): Promise<void> {
+      const name = decorationName(options);
+      // Checked before a registry (and its Redis connections) exists, so a clash leaks nothing.
+      if (app.hasDecorator(name)) throw new Error(`coordinatorPlugin: the app already has a decorator named "${name}"`);
+      const borrowed = borrowedRegistry(options);
+      const registry = borrowed ?? makeRegistry(ownedOptions(options));
+      app.decorate(name, bind(registry));
+      if (borrowed === undefined) app.addHook('onClose', () => registry.close());
+    },
+    {
+      // What the `fastify-plugin` package sets: run in the registering instance, named in printPlugins().
+      [Symbol.for('skip-override')]: true,
+      [Symbol.for('fastify.display-name')]: 'keyway-coordinator',
+    },
+  );
+}
 
 function bind(registry: Registry): Coordinator {
   return Object.freeze({

@@ -21,8 +21,8 @@ import {
 import type { Logger } from '../../types.js';
 import { checkTtl, ttlToMs } from '../../replication/store/check-args.js';
 import { encodeMetadata, parseLock, parseMembers, parseResolve } from './codec.js';
-import { checkId, coordinatorKeys, type CoordinatorKeys } from './keys.js';
-import { COORDINATOR_SCRIPTS } from './scripts.js';
+import { checkId, coordinatorKeys, type CoordinatorKeys, type CoordinatorLayout } from './keys.js';
+import { scriptsFor, type COORDINATOR_SCRIPTS } from './scripts.js';
 import { CoordinatorSubscription, type CoordinatorListener } from './subscription.js';
 import type {
   CoordinatorStore,
@@ -35,6 +35,8 @@ import type {
 export interface CoordinatorStoreOptions {
   /** Put inside the hash tag of every key (`{coordinator}:co:...`); what all members and registries share. Default `coordinator`. */
   readonly keyPrefix?: string;
+  /** Which key layout (see `CoordinatorLayout`). Default `keyway`; `platformatic` shares data with @platformatic/coordinator. */
+  readonly layout?: CoordinatorLayout;
   /** pino-compatible; narrowed with `child({ component: 'coordinator-store' })`. Default: silent. */
   readonly logger?: Logger;
   /** Each command's timeout, and the connect timeout of a connection the store builds (ms). Default 3000. */
@@ -63,7 +65,6 @@ export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 /** Pause before a command lost with its connection is sent again (the client is reconnecting meanwhile). */
 const RESEND_PAUSE_MS = 50;
 
-const S = COORDINATOR_SCRIPTS;
 /** For error messages of the one plain read. */
 const EXISTS: StoreScript = { command: 'EXISTS', numberOfKeys: 1, lua: '' };
 
@@ -75,6 +76,8 @@ const EXISTS: StoreScript = { command: 'EXISTS', numberOfKeys: 1, lua: '' };
  */
 export class RedisCoordinatorStore implements CoordinatorStore {
   readonly keys: CoordinatorKeys;
+  readonly layout: CoordinatorLayout;
+  readonly #s: typeof COORDINATOR_SCRIPTS;
   readonly #client: RedisClient;
   readonly #ownsClient: boolean;
   readonly #log: Logger | undefined;
@@ -90,7 +93,12 @@ export class RedisCoordinatorStore implements CoordinatorStore {
    * (standalone or Cluster; without ioredis' own `keyPrefix`), which `close()` leaves open.
    */
   constructor(redis: string | RedisClient, options: CoordinatorStoreOptions = {}) {
-    this.keys = coordinatorKeys(options.keyPrefix ?? 'coordinator');
+    this.layout = options.layout ?? 'keyway';
+    if (this.layout !== 'keyway' && this.layout !== 'platformatic') {
+      throw new TypeError(`layout must be 'keyway' or 'platformatic', got ${JSON.stringify(options.layout)}`);
+    }
+    this.keys = coordinatorKeys(options.keyPrefix ?? 'coordinator', this.layout);
+    this.#s = scriptsFor(this.layout);
     this.#log = options.logger?.child({ component: 'coordinator-store' });
     this.#timeoutMs = options.connectTimeoutMs ?? 3000;
     checkTtl(this.#timeoutMs);
@@ -113,7 +121,10 @@ export class RedisCoordinatorStore implements CoordinatorStore {
     } else {
       this.#client = redis;
     }
-    defineScripts(this.#client, S);
+    if (this.layout === 'platformatic' && isCluster(this.#client)) {
+      throw new TypeError("layout 'platformatic' has no hash tag and cannot run on Redis Cluster: use layout 'keyway'");
+    }
+    defineScripts(this.#client, this.#s);
     this.#gate = new ReadyGate(this.#client);
     this.#confirmReplicas = options.confirmReplicas ?? (hasReplicas(this.#client) ? 1 : 0);
     if (!Number.isInteger(this.#confirmReplicas) || this.#confirmReplicas < 0) {
@@ -138,11 +149,11 @@ export class RedisCoordinatorStore implements CoordinatorStore {
   async removeMember(memberId: string): Promise<void> {
     const k = this.keys;
     const keys = [k.members, k.member(memberId), k.memberLocks(memberId)];
-    scriptStatus(S.removeMember, await this.#run(S.removeMember, keys, [memberId]));
+    scriptStatus(this.#s.removeMember, await this.#run(this.#s.removeMember, keys, [memberId]));
   }
 
   async liveMembers(): Promise<MemberRecord[]> {
-    return this.#parse(S.liveMembers, await this.#run(S.liveMembers, [this.keys.members], []), parseMembers);
+    return this.#parse(this.#s.liveMembers, await this.#run(this.#s.liveMembers, [this.keys.members], []), parseMembers);
   }
 
   async resolve(request: ResolveRequest): Promise<ResolveOutcome> {
@@ -153,10 +164,10 @@ export class RedisCoordinatorStore implements CoordinatorStore {
     if (candidate !== null) checkId('candidate', candidate);
     const args = [destinationId, claimOnMiss ? '1' : '0', reassignOrphans ? '1' : '0', candidate ?? '', suspect ?? ''];
     if (!claimOnMiss && !reassignOrphans) {
-      return this.#parse(S.resolveDestination, await this.#run(S.resolveDestination, keys, args), parseResolve);
+      return this.#parse(this.#s.resolveDestination, await this.#run(this.#s.resolveDestination, keys, args), parseResolve);
     }
-    const { reply, confirmed } = await this.#runConfirmed(S.resolveDestination, keys, args);
-    const outcome = this.#parse(S.resolveDestination, reply, parseResolve);
+    const { reply, confirmed } = await this.#runConfirmed(this.#s.resolveDestination, keys, args);
+    const outcome = this.#parse(this.#s.resolveDestination, reply, parseResolve);
     if (confirmed || (outcome.kind !== 'claimed' && outcome.kind !== 'reassigned')) return outcome;
     this.#log?.warn({ destinationId, epoch: outcome.epoch, replicas: this.#confirmReplicas }, 'coordinator epoch not confirmed by a replica');
     return { ...outcome, confirmed: false };
@@ -165,13 +176,13 @@ export class RedisCoordinatorStore implements CoordinatorStore {
   async addOwner(destinationId: string, memberId: string): Promise<boolean> {
     const keys = [this.keys.destination(destinationId), this.keys.epochs];
     checkId('memberId', memberId);
-    const { reply, confirmed } = await this.#runConfirmed(S.addOwner, keys, [destinationId, memberId]);
-    scriptStatus(S.addOwner, reply);
+    const { reply, confirmed } = await this.#runConfirmed(this.#s.addOwner, keys, [destinationId, memberId]);
+    scriptStatus(this.#s.addOwner, reply);
     return confirmed;
   }
 
   async removeOwner(destinationId: string, memberId: string): Promise<void> {
-    await this.#ownerScript(S.removeOwner, destinationId, memberId);
+    await this.#ownerScript(this.#s.removeOwner, destinationId, memberId);
   }
 
   async hasBinding(destinationId: string): Promise<boolean> {
@@ -181,7 +192,7 @@ export class RedisCoordinatorStore implements CoordinatorStore {
 
   async removeBinding(destinationId: string): Promise<void> {
     const keys = [this.keys.destination(destinationId), this.keys.epochs];
-    scriptStatus(S.removeBinding, await this.#run(S.removeBinding, keys, [destinationId]));
+    scriptStatus(this.#s.removeBinding, await this.#run(this.#s.removeBinding, keys, [destinationId]));
   }
 
   async putLock(lock: LockRecord, ttlMs: number): Promise<void> {
@@ -190,17 +201,17 @@ export class RedisCoordinatorStore implements CoordinatorStore {
     checkId('destinationId', destinationId);
     checkTtl(ttlMs);
     const args = [lockId, memberId, destinationId, encodeMetadata(lock.metadata), String(ttlToMs(ttlMs))];
-    scriptStatus(S.putLock, await this.#run(S.putLock, keys, args));
+    scriptStatus(this.#s.putLock, await this.#run(this.#s.putLock, keys, args));
   }
 
   async removeLock(lockId: string, memberId: string): Promise<void> {
     const keys = [this.keys.lock(lockId), this.keys.memberLocks(memberId)];
-    scriptStatus(S.removeLock, await this.#run(S.removeLock, keys, [lockId, memberId]));
+    scriptStatus(this.#s.removeLock, await this.#run(this.#s.removeLock, keys, [lockId, memberId]));
   }
 
   async resolveLock(lockId: string): Promise<{ lock: LockRecord; owner: MemberRecord | null } | null> {
-    const reply = await this.#run(S.resolveLock, [this.keys.lock(lockId)], []);
-    return this.#parse(S.resolveLock, reply, (r) => parseLock(lockId, r));
+    const reply = await this.#run(this.#s.resolveLock, [this.keys.lock(lockId)], []);
+    return this.#parse(this.#s.resolveLock, reply, (r) => parseLock(lockId, r));
   }
 
   /** Resolves once the channel is subscribed (rejects after `connectTimeoutMs`, and keeps trying). */
@@ -227,7 +238,7 @@ export class RedisCoordinatorStore implements CoordinatorStore {
     if (typeof load !== 'number' || !Number.isFinite(load)) throw new TypeError('member load must be a finite number');
     checkTtl(ttlMs);
     const args = [memberId, address, String(load), String(ttlToMs(ttlMs)), String(lockTtlMs)];
-    scriptStatus(S.putMember, await this.#run(S.putMember, keys, args));
+    scriptStatus(this.#s.putMember, await this.#run(this.#s.putMember, keys, args));
   }
 
   async #ownerScript(script: StoreScript, destinationId: string, memberId: string): Promise<void> {

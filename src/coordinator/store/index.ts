@@ -12,7 +12,7 @@ export function createCoordinatorStore(redis: string | RedisClient, options: Coo
 }
 
 export { RedisCoordinatorStore, type CoordinatorStoreOptions } from './coordinator-store.js';
-export { coordinatorKeys, type CoordinatorKeys } from './keys.js';
+export { coordinatorKeys, type CoordinatorKeys, type CoordinatorLayout } from './keys.js';
 export type { CoordinatorListener } from './subscription.js';
 export type {
   CoordinatorEvent,

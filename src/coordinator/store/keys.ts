@@ -31,13 +31,38 @@ export interface CoordinatorKeys {
 }
 
 /**
- * Keys for `keyPrefix` (non-empty, no braces). The Lua scripts build the same names from `base`: keep
- * `lua/_coordinator.lua` in step with the functions here.
+ * Where the coordinator's records live:
+ * - `keyway`: `{<prefix>}:co:...`, every key in one hash tag, so the scripts work on Redis Cluster;
+ * - `platformatic`: @platformatic/coordinator's documented layout, `<prefix>:members` (SET), `<prefix>:member:<id>`
+ *   (HASH address, load; TTL), `<prefix>:destination:<id>` (SET), `<prefix>:lock:<id>` (HASH podId, destinationId,
+ *   metadata fields), plus keys of keyway's own its readers never look at (`<prefix>:epochs`, `<prefix>:events`,
+ *   `<prefix>:member-locks:<id>`). Standalone Redis/Valkey and Sentinel only, as platformatic's.
+ */
+export type CoordinatorLayout = 'keyway' | 'platformatic';
+
+/**
+ * Keys for `keyPrefix` (non-empty; no braces for keyway's layout) in `layout`. The Lua scripts build the same names
+ * from `base`: keep `lua/_coordinator.lua` in step with the functions here.
  *
  * @example
  * coordinatorKeys('coordinator').destination('tenant-1') // '{coordinator}:co:dest:tenant-1'
+ * coordinatorKeys('coordinator', 'platformatic').destination('tenant-1') // 'coordinator:destination:tenant-1'
  */
-export function coordinatorKeys(keyPrefix: string): CoordinatorKeys {
+export function coordinatorKeys(keyPrefix: string, layout: CoordinatorLayout = 'keyway'): CoordinatorKeys {
+  if (layout === 'platformatic') {
+    checkId('keyPrefix', keyPrefix);
+    const base = `${keyPrefix}:`;
+    return Object.freeze({
+      base,
+      members: `${base}members`,
+      epochs: `${base}epochs`,
+      events: `${base}events`,
+      member: (memberId: string) => `${base}member:${checkId('memberId', memberId)}`,
+      memberLocks: (memberId: string) => `${base}member-locks:${checkId('memberId', memberId)}`,
+      destination: (destinationId: string) => `${base}destination:${checkId('destinationId', destinationId)}`,
+      lock: (lockId: string) => `${base}lock:${checkId('lockId', lockId)}`,
+    });
+  }
   const base = keyBase(keyPrefix, 'co');
   return Object.freeze({
     base,

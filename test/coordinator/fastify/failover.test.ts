@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { lookupAndDeregister, lookupAndProxy, pickAndRegister } from '../../../src/coordinator/index.js';
-import type { Registry } from '../../../src/coordinator/index.js';
+import { lookupAndDeregister, lookupAndProxy, pickAndRegister } from '../../../src/index.js';
+import type { Registry } from '../../../src/index.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis.js';
 import { fixture, type Fixture, type Pod, type PodOptions } from './pods.js';
 

@@ -14,8 +14,8 @@ import {
   type LookupAndDeregisterResult,
   type LookupAndProxyResult,
   type PickAndRegisterResult,
-} from '../../../src/coordinator/index.js';
-import type { Registry } from '../../../src/coordinator/index.js';
+} from '../../../src/index.js';
+import type { Registry } from '../../../src/index.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis.js';
 import { fixture, json, type Fixture, type Pod } from './pods.js';
 

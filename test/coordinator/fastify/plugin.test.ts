@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { coordinatorPlugin, type Coordinator } from '../../../src/coordinator/index.js';
-import { Registry } from '../../../src/coordinator/index.js';
+import { coordinatorPlugin, type Coordinator } from '../../../src/index.js';
+import { Registry } from '../../../src/index.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis.js';
 import { fixture, type Fixture, type Pod } from './pods.js';
 

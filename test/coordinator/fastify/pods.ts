@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Member, Registry, type MemberOptions, type RegistryOptions } from '../../../src/coordinator/index.js';
+import { Member, Registry, type MemberOptions, type RegistryOptions } from '../../../src/index.js';
 import { coordinatorKeys } from '../../../src/coordinator/store/index.js';
 import { randomPrefix, waitFor, type RedisServer } from '../../helpers/redis.js';
 

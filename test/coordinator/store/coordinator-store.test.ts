@@ -8,6 +8,7 @@ import {
   RedisCoordinatorStore,
   type CoordinatorEvent,
   type MemberRecord,
+  type CoordinatorLayout,
   type ResolveOutcome,
 } from '../../../src/coordinator/store/index.js';
 import { freePort, randomPrefix, startRedisServer, type RedisServer } from '../../helpers/redis.js';
@@ -32,10 +33,14 @@ after(async () => {
   await server.stop();
 });
 
-function open(keyPrefix: string, redis: string | Redis | Cluster = server.url): RedisCoordinatorStore {
-  const store = new RedisCoordinatorStore(redis, { keyPrefix });
+function openStore(keyPrefix: string, redis: string | Redis | Cluster, layout: CoordinatorLayout): RedisCoordinatorStore {
+  const store = new RedisCoordinatorStore(redis, { keyPrefix, layout });
   opened.push(store);
   return store;
+}
+
+function open(keyPrefix: string, redis: string | Redis | Cluster = server.url): RedisCoordinatorStore {
+  return openStore(keyPrefix, redis, 'keyway');
 }
 
 function m(memberId: string, load = 0): MemberRecord {
@@ -170,185 +175,193 @@ describe('RedisCoordinatorStore: members', () => {
   });
 });
 
-describe('RedisCoordinatorStore: resolution', () => {
-  it('unbound without a claim or without live members; a claim binds the candidate with an epoch from the server clock', async () => {
-    const store = open(randomPrefix('co-claim'));
-    assert.deepEqual(await store.resolve({ ...claim, destinationId: 'd' }), { kind: 'unbound' });
-    await store.putMember(m('a', 1), TTL);
-    await store.putMember(m('b', 9), TTL);
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'unbound' });
-    assert.equal(await store.hasBinding('d'), false);
-    const events = await listen(store);
-    const before = Date.now();
-    const claimed = await store.resolve({ ...claim, destinationId: 'd', candidate: 'b' });
-    const epoch = epochOf(claimed);
-    assert.ok(epoch >= before - 1000 && epoch <= Date.now() + 1000, `epoch ${epoch} is the server clock in ms`);
-    assert.deepEqual(claimed, { kind: 'claimed', member: m('b', 9), epoch });
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('b', 9), epoch });
-    assert.equal(await store.hasBinding('d'), true);
-    await until(() => events.length === 1);
-    assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch }]);
-  });
+for (const layout of ['keyway', 'platformatic'] as const) {
+  const open = (keyPrefix: string, redis: string | Redis | Cluster = server.url): RedisCoordinatorStore =>
+    openStore(keyPrefix, redis, layout);
 
-  it('a dead or unknown candidate falls back to the least-loaded live member (ties by id)', async () => {
-    const store = open(randomPrefix('co-least'));
-    await store.putMember(m('c', 2), TTL);
-    await store.putMember(m('b', 1), TTL);
-    await store.putMember(m('a', 1), TTL);
-    await store.putMember(m('gone', 0), 100);
-    await waitGone(store.keys.member('gone'));
-    const outcome = await store.resolve({ ...claim, destinationId: 'd', candidate: 'gone' });
-    assert.deepEqual(outcome, { kind: 'claimed', member: m('a', 1), epoch: epochOf(outcome) });
-  });
-
-  it('among live owners prefers the candidate, else the least loaded', async () => {
-    const store = open(randomPrefix('co-owners'));
-    await store.putMember(m('a', 5), TTL);
-    await store.putMember(m('b', 2), TTL);
-    await store.addOwner('d', 'a');
-    await store.addOwner('d', 'b');
-    assert.equal(memberOf(await store.resolve({ ...lookup, destinationId: 'd' })), 'b');
-    assert.equal(memberOf(await store.resolve({ ...lookup, destinationId: 'd', candidate: 'a' })), 'a');
-    assert.equal(memberOf(await store.resolve({ ...lookup, destinationId: 'd', candidate: 'zzz' })), 'b');
-  });
-
-  it('a fanned-out set with one dead owner is cleaned, keeping the epoch', async () => {
-    const store = open(randomPrefix('co-fan'));
-    await store.putMember(m('a'), TTL);
-    await store.putMember(m('b'), 100);
-    await store.addOwner('d', 'a');
-    await store.addOwner('d', 'b');
-    await waitGone(store.keys.member('b'));
-    const epoch = Number(await raw.hget(store.keys.epochs, 'd'));
-    const events = await listen(store);
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('a'), epoch });
-    assert.deepEqual(await raw.smembers(store.keys.destination('d')), ['a']);
-    await until(() => events.length === 1);
-    assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch }]);
-  });
-
-  it('all owners dead: orphaned (set kept) unless reassignment is asked, which issues a greater epoch', async () => {
-    const store = open(randomPrefix('co-orphan'));
-    await store.putMember(m('x'), 100);
-    await store.putMember(m('y'), 100);
-    await store.addOwner('d', 'x');
-    await store.addOwner('d', 'y');
-    await waitGone(store.keys.member('x'));
-    await waitGone(store.keys.member('y'));
-    const first = Number(await raw.hget(store.keys.epochs, 'd'));
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd', reassignOrphans: true }), {
-      kind: 'orphaned', owners: ['x', 'y'], epoch: first,
+  describe(`RedisCoordinatorStore: resolution (${layout} layout)`, () => {
+    it('unbound without a claim or without live members; a claim binds the candidate with an epoch from the server clock', async () => {
+      const store = open(randomPrefix('co-claim'));
+      assert.deepEqual(await store.resolve({ ...claim, destinationId: 'd' }), { kind: 'unbound' });
+      await store.putMember(m('a', 1), TTL);
+      await store.putMember(m('b', 9), TTL);
+      assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'unbound' });
+      assert.equal(await store.hasBinding('d'), false);
+      const events = await listen(store);
+      const before = Date.now();
+      const claimed = await store.resolve({ ...claim, destinationId: 'd', candidate: 'b' });
+      const epoch = epochOf(claimed);
+      assert.ok(epoch >= before - 1000 && epoch <= Date.now() + 1000, `epoch ${epoch} is the server clock in ms`);
+      assert.deepEqual(claimed, { kind: 'claimed', member: m('b', 9), epoch });
+      assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('b', 9), epoch });
+      assert.equal(await store.hasBinding('d'), true);
+      await until(() => events.length === 1);
+      assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch }]);
     });
-    await store.putMember(m('a', 3), TTL);
-    await store.putMember(m('b', 4), TTL);
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'orphaned', owners: ['x', 'y'], epoch: first });
-    assert.deepEqual((await raw.smembers(store.keys.destination('d'))).sort(), ['x', 'y']);
-    const events = await listen(store);
-    const moved = await store.resolve({ destinationId: 'd', claimOnMiss: false, reassignOrphans: true, candidate: 'b' });
-    const epoch = epochOf(moved);
-    assert.ok(epoch > first, `the reassignment's epoch ${epoch} is above the claim's ${first}`);
-    assert.deepEqual(moved, { kind: 'reassigned', member: m('b', 4), epoch, previous: ['x', 'y'] });
-    assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('b', 4), epoch });
-    await until(() => events.length === 1);
-    assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch }]);
+
+    it('a dead or unknown candidate falls back to the least-loaded live member (ties by id)', async () => {
+      const store = open(randomPrefix('co-least'));
+      await store.putMember(m('c', 2), TTL);
+      await store.putMember(m('b', 1), TTL);
+      await store.putMember(m('a', 1), TTL);
+      await store.putMember(m('gone', 0), 100);
+      await waitGone(store.keys.member('gone'));
+      const outcome = await store.resolve({ ...claim, destinationId: 'd', candidate: 'gone' });
+      assert.deepEqual(outcome, { kind: 'claimed', member: m('a', 1), epoch: epochOf(outcome) });
+    });
+
+    it('among live owners prefers the candidate, else the least loaded', async () => {
+      const store = open(randomPrefix('co-owners'));
+      await store.putMember(m('a', 5), TTL);
+      await store.putMember(m('b', 2), TTL);
+      await store.addOwner('d', 'a');
+      await store.addOwner('d', 'b');
+      assert.equal(memberOf(await store.resolve({ ...lookup, destinationId: 'd' })), 'b');
+      assert.equal(memberOf(await store.resolve({ ...lookup, destinationId: 'd', candidate: 'a' })), 'a');
+      assert.equal(memberOf(await store.resolve({ ...lookup, destinationId: 'd', candidate: 'zzz' })), 'b');
+    });
+
+    it('a fanned-out set with one dead owner is cleaned, keeping the epoch', async () => {
+      const store = open(randomPrefix('co-fan'));
+      await store.putMember(m('a'), TTL);
+      await store.putMember(m('b'), 100);
+      await store.addOwner('d', 'a');
+      await store.addOwner('d', 'b');
+      await waitGone(store.keys.member('b'));
+      const epoch = Number(await raw.hget(store.keys.epochs, 'd'));
+      const events = await listen(store);
+      assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('a'), epoch });
+      assert.deepEqual(await raw.smembers(store.keys.destination('d')), ['a']);
+      await until(() => events.length === 1);
+      assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch }]);
+    });
+
+    it('all owners dead: orphaned (set kept) unless reassignment is asked, which issues a greater epoch', async () => {
+      const store = open(randomPrefix('co-orphan'));
+      await store.putMember(m('x'), 100);
+      await store.putMember(m('y'), 100);
+      await store.addOwner('d', 'x');
+      await store.addOwner('d', 'y');
+      await waitGone(store.keys.member('x'));
+      await waitGone(store.keys.member('y'));
+      const first = Number(await raw.hget(store.keys.epochs, 'd'));
+      assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd', reassignOrphans: true }), {
+        kind: 'orphaned', owners: ['x', 'y'], epoch: first,
+      });
+      await store.putMember(m('a', 3), TTL);
+      await store.putMember(m('b', 4), TTL);
+      assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'orphaned', owners: ['x', 'y'], epoch: first });
+      assert.deepEqual((await raw.smembers(store.keys.destination('d'))).sort(), ['x', 'y']);
+      const events = await listen(store);
+      const moved = await store.resolve({ destinationId: 'd', claimOnMiss: false, reassignOrphans: true, candidate: 'b' });
+      const epoch = epochOf(moved);
+      assert.ok(epoch > first, `the reassignment's epoch ${epoch} is above the claim's ${first}`);
+      assert.deepEqual(moved, { kind: 'reassigned', member: m('b', 4), epoch, previous: ['x', 'y'] });
+      assert.deepEqual(await store.resolve({ ...lookup, destinationId: 'd' }), { kind: 'owner', member: m('b', 4), epoch });
+      await until(() => events.length === 1);
+      assert.deepEqual(events, [{ type: 'binding', destinationId: 'd', epoch }]);
+    });
+
+    it('100 concurrent claims from 4 connections agree on one owner and one epoch', async () => {
+      const keyPrefix = randomPrefix('co-race');
+      const stores = Array.from({ length: 4 }, () => open(keyPrefix));
+      await Promise.all(stores.map((s, i) => s.putMember(m(`m${i}`), TTL)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => stores[i % 4]!.resolve({ ...claim, destinationId: 'hot', candidate: `m${i % 4}` })),
+      );
+      const owners = new Set(outcomes.map(memberOf));
+      assert.equal(owners.size, 1, `one owner, got ${[...owners].join(',')}`);
+      assert.equal(outcomes.filter((o) => o.kind === 'claimed').length, 1);
+      assert.ok(outcomes.every((o) => o.kind === 'claimed' || o.kind === 'owner'));
+      const epochs = new Set(outcomes.map(epochOf));
+      assert.equal(epochs.size, 1, `one epoch, got ${[...epochs].join(',')}`);
+      assert.equal(await raw.scard(stores[0]!.keys.destination('hot')), 1);
+    });
+
+    it('a claim, a cold resolve, a lock resolve and hasBinding each cost exactly one Redis command', async () => {
+      const client = new Redis(server.port, server.host);
+      const store = open(randomPrefix('co-rtt'), client);
+      await store.putMember(m('a'), TTL);
+      await store.putLock({ lockId: 'l', memberId: 'a', destinationId: 'd0', metadata: {} }, TTL);
+      // The first call of a script on a connection is an EVAL; later ones are EVALSHA.
+      await store.resolve({ ...claim, destinationId: 'warm' });
+      await store.resolveLock('l');
+      const one = { sent: ['evalsha'], evalsha: 1, eval: 0 };
+      assert.deepEqual(await roundTrips(client, () => store.resolve({ ...claim, destinationId: 'd1' })), one);
+      assert.deepEqual(await roundTrips(client, () => store.resolve({ ...lookup, destinationId: 'd1' })), one);
+      assert.deepEqual(await roundTrips(client, () => store.resolveLock('l')), one);
+      assert.deepEqual(await roundTrips(client, () => store.hasBinding('d1')), { sent: ['exists'], evalsha: 0, eval: 0 });
+      await store.close();
+      client.disconnect();
+    });
   });
 
-  it('100 concurrent claims from 4 connections agree on one owner and one epoch', async () => {
-    const keyPrefix = randomPrefix('co-race');
-    const stores = Array.from({ length: 4 }, () => open(keyPrefix));
-    await Promise.all(stores.map((s, i) => s.putMember(m(`m${i}`), TTL)));
-    const outcomes = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => stores[i % 4]!.resolve({ ...claim, destinationId: 'hot', candidate: `m${i % 4}` })),
-    );
-    const owners = new Set(outcomes.map(memberOf));
-    assert.equal(owners.size, 1, `one owner, got ${[...owners].join(',')}`);
-    assert.equal(outcomes.filter((o) => o.kind === 'claimed').length, 1);
-    assert.ok(outcomes.every((o) => o.kind === 'claimed' || o.kind === 'owner'));
-    const epochs = new Set(outcomes.map(epochOf));
-    assert.equal(epochs.size, 1, `one epoch, got ${[...epochs].join(',')}`);
-    assert.equal(await raw.scard(stores[0]!.keys.destination('hot')), 1);
-  });
+  describe(`RedisCoordinatorStore: owners and locks (${layout} layout)`, () => {
+    it('addOwner (epoch on the first), removeOwner, removeBinding publish binding; a binding made again gets a greater epoch', async () => {
+      const store = open(randomPrefix('co-own'));
+      const events = await listen(store);
+      await store.addOwner('d', 'a');
+      await store.addOwner('d', 'a');
+      await store.addOwner('d', 'b');
+      await store.removeOwner('d', 'a');
+      await store.removeOwner('d', 'a');
+      assert.deepEqual(await raw.smembers(store.keys.destination('d')), ['b']);
+      await store.removeBinding('d');
+      await store.removeBinding('d');
+      assert.equal(await store.hasBinding('d'), false);
+      assert.equal(await raw.hexists(store.keys.epochs, 'd'), 0);
+      await until(() => events.length >= 4);
+      const epoch = (events[0] as { epoch: number }).epoch;
+      assert.ok(epoch > 1, `epoch ${epoch}`);
+      assert.deepEqual(events, [
+        { type: 'binding', destinationId: 'd', epoch },
+        { type: 'binding', destinationId: 'd', epoch },
+        { type: 'binding', destinationId: 'd', epoch },
+        { type: 'binding', destinationId: 'd', epoch: 0 },
+      ]);
+      // The epoch was deleted with the binding; the next one still goes up (it never restarts at 1).
+      await store.addOwner('d', 'c');
+      assert.ok(Number(await raw.hget(store.keys.epochs, 'd')) > epoch);
+    });
 
-  it('a claim, a cold resolve, a lock resolve and hasBinding each cost exactly one Redis command', async () => {
-    const client = new Redis(server.port, server.host);
-    const store = open(randomPrefix('co-rtt'), client);
-    await store.putMember(m('a'), TTL);
-    await store.putLock({ lockId: 'l', memberId: 'a', destinationId: 'd0', metadata: {} }, TTL);
-    // The first call of a script on a connection is an EVAL; later ones are EVALSHA.
-    await store.resolve({ ...claim, destinationId: 'warm' });
-    await store.resolveLock('l');
-    const one = { sent: ['evalsha'], evalsha: 1, eval: 0 };
-    assert.deepEqual(await roundTrips(client, () => store.resolve({ ...claim, destinationId: 'd1' })), one);
-    assert.deepEqual(await roundTrips(client, () => store.resolve({ ...lookup, destinationId: 'd1' })), one);
-    assert.deepEqual(await roundTrips(client, () => store.resolveLock('l')), one);
-    assert.deepEqual(await roundTrips(client, () => store.hasBinding('d1')), { sent: ['exists'], evalsha: 0, eval: 0 });
-    await store.close();
-    client.disconnect();
-  });
-});
+    it('a lock keeps its owner whatever its metadata says; owner null once the owner is dead', async () => {
+      const store = open(randomPrefix('co-lock'));
+      await store.putMember(m('a', 2), 300);
+      await store.putMember(m('evil'), TTL);
+      // keyway keeps metadata as JSON beside the owner; platformatic's layout spreads it into the lock's own fields
+      // (strings), where `podId` and `destinationId` are the lock's and are never taken from it.
+      const metadata = layout === 'keyway' ? { memberId: 'evil', destinationId: 'other', tx: 7 } : { memberId: 'evil', tx: '7' };
+      const given = layout === 'keyway' ? metadata : { ...metadata, podId: 'evil', destinationId: 'other' };
+      await store.putLock({ lockId: 'l', memberId: 'a', destinationId: 'd', metadata: given }, TTL);
+      const found = await store.resolveLock('l');
+      assert.deepEqual(found, { lock: { lockId: 'l', memberId: 'a', destinationId: 'd', metadata }, owner: m('a', 2) });
+      await waitGone(store.keys.member('a'));
+      assert.deepEqual((await store.resolveLock('l'))?.owner, null);
+      assert.equal(await store.resolveLock('nope'), null);
+    });
 
-describe('RedisCoordinatorStore: owners and locks', () => {
-  it('addOwner (epoch on the first), removeOwner, removeBinding publish binding; a binding made again gets a greater epoch', async () => {
-    const store = open(randomPrefix('co-own'));
-    const events = await listen(store);
-    await store.addOwner('d', 'a');
-    await store.addOwner('d', 'a');
-    await store.addOwner('d', 'b');
-    await store.removeOwner('d', 'a');
-    await store.removeOwner('d', 'a');
-    assert.deepEqual(await raw.smembers(store.keys.destination('d')), ['b']);
-    await store.removeBinding('d');
-    await store.removeBinding('d');
-    assert.equal(await store.hasBinding('d'), false);
-    assert.equal(await raw.hexists(store.keys.epochs, 'd'), 0);
-    await until(() => events.length >= 4);
-    const epoch = (events[0] as { epoch: number }).epoch;
-    assert.ok(epoch > 1, `epoch ${epoch}`);
-    assert.deepEqual(events, [
-      { type: 'binding', destinationId: 'd', epoch },
-      { type: 'binding', destinationId: 'd', epoch },
-      { type: 'binding', destinationId: 'd', epoch },
-      { type: 'binding', destinationId: 'd', epoch: 0 },
-    ]);
-    // The epoch was deleted with the binding; the next one still goes up (it never restarts at 1).
-    await store.addOwner('d', 'c');
-    assert.ok(Number(await raw.hget(store.keys.epochs, 'd')) > epoch);
+    it('removeLock only by its owner; heartbeat refreshes lock TTLs; a lock moved to another member leaves the old set', async () => {
+      const store = open(randomPrefix('co-lock2'));
+      await store.putMember(m('a'), TTL);
+      await store.putLock({ lockId: 'l', memberId: 'a', destinationId: 'd', metadata: {} }, 1000);
+      await store.removeLock('l', 'b');
+      assert.equal((await store.resolveLock('l'))?.lock.memberId, 'a');
+      await store.heartbeat(m('a'), TTL, 50_000);
+      const pttl = await raw.pttl(store.keys.lock('l'));
+      assert.ok(pttl > 1000 && pttl <= 50_000, `lock TTL refreshed (${pttl})`);
+      const events = await listen(store);
+      await store.removeLock('l', 'a');
+      assert.equal(await store.resolveLock('l'), null);
+      await until(() => events.length === 1);
+      assert.deepEqual(events, [{ type: 'lock', lockId: 'l' }]);
+      await store.putLock({ lockId: 'l2', memberId: 'a', destinationId: 'd', metadata: {} }, TTL);
+      await store.putLock({ lockId: 'l2', memberId: 'b', destinationId: 'd', metadata: {} }, TTL);
+      assert.deepEqual(await raw.smembers(store.keys.memberLocks('a')), []);
+      await store.removeMember('a');
+      assert.equal((await store.resolveLock('l2'))?.lock.memberId, 'b', 'removing a does not remove b’s lock');
+    });
   });
-
-  it('a lock keeps its owner whatever its metadata says; owner null once the owner is dead', async () => {
-    const store = open(randomPrefix('co-lock'));
-    await store.putMember(m('a', 2), 300);
-    await store.putMember(m('evil'), TTL);
-    const metadata = { memberId: 'evil', destinationId: 'other', tx: 7 };
-    await store.putLock({ lockId: 'l', memberId: 'a', destinationId: 'd', metadata }, TTL);
-    const found = await store.resolveLock('l');
-    assert.deepEqual(found, { lock: { lockId: 'l', memberId: 'a', destinationId: 'd', metadata }, owner: m('a', 2) });
-    await waitGone(store.keys.member('a'));
-    assert.deepEqual((await store.resolveLock('l'))?.owner, null);
-    assert.equal(await store.resolveLock('nope'), null);
-  });
-
-  it('removeLock only by its owner; heartbeat refreshes lock TTLs; a lock moved to another member leaves the old set', async () => {
-    const store = open(randomPrefix('co-lock2'));
-    await store.putMember(m('a'), TTL);
-    await store.putLock({ lockId: 'l', memberId: 'a', destinationId: 'd', metadata: {} }, 1000);
-    await store.removeLock('l', 'b');
-    assert.equal((await store.resolveLock('l'))?.lock.memberId, 'a');
-    await store.heartbeat(m('a'), TTL, 50_000);
-    const pttl = await raw.pttl(store.keys.lock('l'));
-    assert.ok(pttl > 1000 && pttl <= 50_000, `lock TTL refreshed (${pttl})`);
-    const events = await listen(store);
-    await store.removeLock('l', 'a');
-    assert.equal(await store.resolveLock('l'), null);
-    await until(() => events.length === 1);
-    assert.deepEqual(events, [{ type: 'lock', lockId: 'l' }]);
-    await store.putLock({ lockId: 'l2', memberId: 'a', destinationId: 'd', metadata: {} }, TTL);
-    await store.putLock({ lockId: 'l2', memberId: 'b', destinationId: 'd', metadata: {} }, TTL);
-    assert.deepEqual(await raw.smembers(store.keys.memberLocks('a')), []);
-    await store.removeMember('a');
-    assert.equal((await store.resolveLock('l2'))?.lock.memberId, 'b', 'removing a does not remove b’s lock');
-  });
-});
+}
 
 describe('RedisCoordinatorStore: connections', () => {
   it('skips malformed messages and survives a throwing listener', async () => {

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import Fastify, { type FastifyRequest } from 'fastify';
-import { coordinatorPlugin } from '../../../src/coordinator/index.js';
+import { coordinatorPlugin } from '../../../src/index.js';
 
 /** How long a pod may stay silent before the coordinator answers 504 (ms). */
 const REQUEST_TIMEOUT_MS = 5000;

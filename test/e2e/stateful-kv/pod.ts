@@ -18,7 +18,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Member } from '../../../src/coordinator/index.js';
+import { Member } from '../../../src/index.js';
 
 /** Member record lifetime (s) and heartbeat period (ms): a killed pod is known dead at most ~2 s later. */
 const TTL_S = 2;

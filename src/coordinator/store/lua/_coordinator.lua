@@ -5,9 +5,11 @@
 -- channel. Scripts declare in KEYS every key they can name up front; keys that depend on what a script reads (the
 -- record of each owner in a set, each lock of a member) are built here from the base. That is safe on Redis
 -- Cluster because the base holds the hash tag: every such key lies in the slot of the declared keys. The names
--- mirror `coordinator-keys.ts`.
+-- mirror `keys.ts`. What differs between the two layouts (the members index's type, the lock's fields) is in
+-- `_layout.lua`: keyway's beside this file, platformatic's in `platformatic/`.
 --! include now-ms
 local BASE, CHANNEL = ARGV[1], ARGV[2]
+--! include layout
 
 local function memberKey(id) return BASE .. 'member:' .. id end
 local function memberLocksKey(id) return BASE .. 'member-locks:' .. id end
@@ -44,7 +46,7 @@ end
 local function dropLocks(memberId, setKey)
   for _, lockId in ipairs(redis.call('SMEMBERS', setKey)) do
     local key = lockKey(lockId)
-    if redis.call('HGET', key, 'memberId') == memberId then
+    if lockOwner(key) == memberId then
       redis.call('DEL', key)
       publish({ type = 'lock', lockId = lockId })
     end

@@ -11,14 +11,14 @@
 -- resolution script reads too; the index score (expiry ms) is informative and orders nothing.
 --! include coordinator
 local out = {}
-for _, memberId in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for _, memberId in ipairs(indexAll(KEYS[1])) do
   local m = readMember(memberId)
   if m then
     out[#out + 1] = m.id
     out[#out + 1] = m.address
     out[#out + 1] = m.load
   else
-    redis.call('ZREM', KEYS[1], memberId)
+    indexRemove(KEYS[1], memberId)
     dropLocks(memberId, memberLocksKey(memberId))
     publish({ type = 'member:down', memberId = memberId, reason = 'expired' })
   end

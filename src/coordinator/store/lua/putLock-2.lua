@@ -1,11 +1,11 @@
 -- putLock-2: a lock routed to its member, tracked in that member's lock set.
 --
--- KEYS[1]  lock record (HASH memberId, destinationId, metadata)
+-- KEYS[1]  lock record (a HASH, see `_layout.lua`)
 -- KEYS[2]  the owning member's lock set
 -- ARGV[1]  key base `{p}:co:` (a previous owner's lock set is built from it: same slot)
 -- ARGV[2]  events channel
 -- ARGV[3]  lockId
--- ARGV[4]  memberId (a field of its own: metadata cannot override it)
+-- ARGV[4]  memberId (written after the metadata: metadata cannot override it)
 -- ARGV[5]  destinationId
 -- ARGV[6]  metadata JSON (stored verbatim)
 -- ARGV[7]  ttlMs (integer > 0)
@@ -14,10 +14,9 @@
 local lockId, memberId = ARGV[3], ARGV[4]
 local ttl = positiveInt(ARGV[7])
 if not ttl then return -1 end
-local previous = redis.call('HGET', KEYS[1], 'memberId')
+local previous = lockOwner(KEYS[1])
 if previous and previous ~= memberId then redis.call('SREM', memberLocksKey(previous), lockId) end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'memberId', memberId, 'destinationId', ARGV[5], 'metadata', ARGV[6])
+if not writeLock(KEYS[1], memberId, ARGV[5], ARGV[6]) then return -1 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SADD', KEYS[2], lockId)
 -- The set lives as long as its longest lock (PTTL is -1 for a set just created).

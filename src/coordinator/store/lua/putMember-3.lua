@@ -1,6 +1,6 @@
 -- putMember-3: registration and heartbeat in one script, always writing the FULL record.
 --
--- KEYS[1]  members index (ZSET memberId -> expiry ms)
+-- KEYS[1]  members index (see `_layout.lua`)
 -- KEYS[2]  member record (HASH address, load)
 -- KEYS[3]  the member's lock set
 -- ARGV[1]  key base `{p}:co:` (lock keys are built from it: same slot)
@@ -23,12 +23,12 @@ local oldAddress = redis.call('HGET', KEYS[2], 'address')
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], 'address', address, 'load', load)
 redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('ZADD', KEYS[1], now + ttl, memberId)
+indexAdd(KEYS[1], memberId, now + ttl)
 local lockTtl = tonumber(ARGV[7])
 if lockTtl > 0 then
   for _, lockId in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     local key = lockKey(lockId)
-    if redis.call('HGET', key, 'memberId') == memberId then
+    if lockOwner(key) == memberId then
       redis.call('PEXPIRE', key, lockTtl)
     else
       redis.call('SREM', KEYS[3], lockId)

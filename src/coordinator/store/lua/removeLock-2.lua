@@ -9,7 +9,7 @@
 -- Returns  1 removed (`lock` published), 0 no such lock or another member owns it (left alone)
 --! include coordinator
 local lockId, memberId = ARGV[3], ARGV[4]
-local owner = redis.call('HGET', KEYS[1], 'memberId')
+local owner = lockOwner(KEYS[1])
 if owner and owner ~= memberId then return 0 end
 redis.call('SREM', KEYS[2], lockId)
 if not owner then return 0 end

@@ -10,7 +10,7 @@
 --          not registered (its leftover locks are still removed)
 --! include coordinator
 local memberId = ARGV[3]
-local removed = redis.call('ZREM', KEYS[1], memberId) + redis.call('DEL', KEYS[2])
+local removed = indexRemove(KEYS[1], memberId) + redis.call('DEL', KEYS[2])
 dropLocks(memberId, KEYS[3])
 if removed == 0 then return 0 end
 publish({ type = 'member:down', memberId = memberId, reason = 'deregistered' })

@@ -34,7 +34,7 @@ local function pickLive()
     if m then return m end
   end
   local live = {}
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  for _, id in ipairs(indexAll(KEYS[3])) do
     local m = id ~= suspect and readMember(id) or nil
     if m then live[#live + 1] = m end
   end

@@ -6,10 +6,10 @@
 -- Returns  nil when there is no lock; { memberId, destinationId, metadata } when its owner is dead;
 --          { memberId, destinationId, metadata, address, load } when it is alive
 --! include coordinator
-local f = redis.call('HMGET', KEYS[1], 'memberId', 'destinationId', 'metadata')
-if not f[1] then return nil end
-local reply = { f[1], f[2] or '', f[3] or '{}' }
-local m = readMember(f[1])
+local owner, destinationId, metadata = readLock(KEYS[1])
+if not owner then return nil end
+local reply = { owner, destinationId, metadata }
+local m = readMember(owner)
 if m then
   reply[4] = m.address
   reply[5] = m.load
