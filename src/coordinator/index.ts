@@ -58,6 +58,7 @@ export type {
   ProxyTarget,
   ProxyViaOptions,
   ProxyRequestOptions,
+  ProxyResponse,
   IdExtractor,
   CoordinatorRegistry,
   DestinationResolution,

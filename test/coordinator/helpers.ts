@@ -5,7 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import { after, afterEach, before, beforeEach } from 'node:test';
 import { Member, Registry, type MemberOptions, type RegistryOptions } from '../../src/index.js';
-import { coordinatorKeys, type CoordinatorKeys } from '../../src/coordinator/store/index.js';
+import { coordinatorKeys, type CoordinatorKeys, type CoordinatorLayout } from '../../src/coordinator/store/index.js';
 import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
 
 export interface Fixture {
@@ -23,22 +23,28 @@ export interface Fixture {
 
 let port = 4000;
 
+/**
+ * The key layout the coordinator suites run on: keyway's, or platformatic's with `KW_COORDINATOR_LAYOUT=platformatic`
+ * (`npm test` runs them on both).
+ */
+export const TEST_LAYOUT: CoordinatorLayout = process.env.KW_COORDINATOR_LAYOUT === 'platformatic' ? 'platformatic' : 'keyway';
+
 export function fixture(server: RedisServer, prefix = randomPrefix('reg')): Fixture {
   const closers: (() => Promise<void>)[] = [];
   return {
     prefix,
-    keys: coordinatorKeys(prefix),
+    keys: coordinatorKeys(prefix, TEST_LAYOUT),
     async member(memberId, options = {}) {
-      const member = new Member({ redis: server.url, keyPrefix: prefix, memberId, address: `http://127.0.0.1:${port++}`, ...options });
+      const member = new Member({ redis: server.url, keyPrefix: prefix, memberId, address: `http://127.0.0.1:${port++}`, layout: TEST_LAYOUT, ...options });
       closers.push(() => member.close());
       await member.register();
       return member;
     },
     async epoch(destinationId) {
-      return Number((await server.cli('HGET', coordinatorKeys(prefix).epochs, destinationId)) || 0);
+      return Number((await server.cli('HGET', coordinatorKeys(prefix, TEST_LAYOUT).epochs, destinationId)) || 0);
     },
     async registry(options = {}) {
-      const registry = new Registry({ redis: server.url, keyPrefix: prefix, ...options });
+      const registry = new Registry({ redis: server.url, keyPrefix: prefix, layout: TEST_LAYOUT, ...options });
       closers.push(() => registry.close());
       await registry.ready();
       return registry;

@@ -5,7 +5,7 @@ export { pickAndRegister, MAX_REGISTER_BODY_BYTES, type PickAndRegisterOptions, 
 export { lookupAndDeregister, type LookupAndDeregisterOptions, type LookupAndDeregisterResult } from './lookup-and-deregister.js';
 export { lookupLockAndProxy, type LookupLockAndProxyOptions, type LookupLockAndProxyResult } from './lookup-lock-and-proxy.js';
 export { proxyVia, type ProxyResolver, type ProxyTarget, type ProxyViaOptions } from './proxy-via.js';
-export { proxyRequest, streamReply, type ProxyRequestOptions } from './proxy-request.js';
+export { proxyRequest, streamReply, type ProxyRequestOptions, type ProxyResponse } from './proxy-request.js';
 export { DEFAULT_FORWARD_HEADERS } from './upstream-headers.js';
 export type { IdExtractor } from './route-kit.js';
 export type { CoordinatorRegistry, DestinationResolution, MemberTarget } from './coordinator-registry.js';

@@ -38,6 +38,14 @@ export interface CoordinatorPluginOptions extends OwnedRegistryOptions {
   readonly registry?: Registry;
   /** Name of the decoration. Default `'coordinator'`. */
   readonly decorateAs?: string;
+  /**
+   * Register `@fastify/reply-from` (its `reply.from()`), as @platformatic/coordinator does, unless the app already
+   * has it. Default: true when the package is installed (an optional peer dependency); `true` when it is not is an
+   * error. keyway's own helpers do not need it.
+   */
+  readonly registerReplyFrom?: boolean;
+  /** Options passed to `@fastify/reply-from` when the plugin registers it. */
+  readonly replyFrom?: Record<string, unknown>;
 }
 
 declare module 'fastify' {
@@ -70,6 +78,7 @@ export function createCoordinatorPlugin(makeRegistry: (options: RegistryOptions)
       const name = decorationName(options);
       // Checked before a registry (and its Redis connections) exists, so a clash leaks nothing.
       if (app.hasDecorator(name)) throw new Error(`coordinatorPlugin: the app already has a decorator named "${name}"`);
+      await registerReplyFrom(app, options);
       const borrowed = borrowedRegistry(options);
       const registry = borrowed ?? makeRegistry(ownedOptions(options));
       app.decorate(name, bind(registry));
@@ -119,3 +128,24 @@ function ownedOptions(options: CoordinatorPluginOptions): RegistryOptions {
   for (const key of OWNED_KEYS) if (options[key] !== undefined) picked[key] = options[key];
   return picked as unknown as RegistryOptions;
 }
+
+/**
+ * Registers `@fastify/reply-from` as platformatic's plugin does. Loaded only here and only when present (an optional
+ * peer dependency, like fastify itself), so keyway runs without it.
+ */
+async function registerReplyFrom(app: FastifyInstance, options: CoordinatorPluginOptions): Promise<void> {
+  const asked = options.registerReplyFrom;
+  if (asked === false || app.hasReplyDecorator('from')) return;
+  let replyFrom: FastifyPluginAsync<Record<string, unknown>>;
+  try {
+    const loaded = (await import(REPLY_FROM)) as { default: FastifyPluginAsync<Record<string, unknown>> };
+    replyFrom = loaded.default;
+  } catch (err) {
+    if (asked === true) throw new Error('coordinatorPlugin: registerReplyFrom needs the @fastify/reply-from package installed', { cause: err });
+    return;
+  }
+  await app.register(replyFrom, options.replyFrom ?? {});
+}
+
+/** In a variable so that type checking and bundlers do not require the optional package. */
+const REPLY_FROM = '@fastify/reply-from';

@@ -1,12 +1,19 @@
 /**
  * @module coordinator/fastify/proxy-request: the building blocks under the helpers, for routes the helpers do not
- * fit: send a Fastify request to a member, then stream the member's answer into the reply.
+ * fit: send a Fastify request to a member, then stream the member's answer into the reply. `proxyRequest` keeps
+ * @platformatic/coordinator's contract: it takes a minimal request (`{ method, url, body }` is enough) and resolves
+ * to undici's response data (`statusCode`, `headers`, `body.json()`, `body.dump()`), so it runs on undici's
+ * `request`, on a keep-alive agent of its own. The helpers send through `upstream-attempt.ts` instead.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Agent, errors as undiciErrors, request as undiciRequest, type Dispatcher } from 'undici';
+import { hostOf } from '../../proxy/index.js';
+import { addressTarget } from '../../upstream/index.js';
+import { CoordinatorAnswers } from './answers.js';
 import { upstreamBody } from './request-body.js';
-import { attemptUpstream } from './upstream-attempt.js';
-import { copyResponseHead, forwardList } from './upstream-headers.js';
+import { copyResponseHead, forwardList, upstreamRequestHeaders } from './upstream-headers.js';
 
 /** Options of {@link proxyRequest}. */
 export interface ProxyRequestOptions {
@@ -25,34 +32,67 @@ export interface ProxyRequestOptions {
   readonly reply?: FastifyReply;
 }
 
+/** undici's response data, as `proxyRequest` resolves it. */
+export type ProxyResponse = Dispatcher.ResponseData;
+
+// Idle sockets go before node's default 5 s server keep-alive timeout closes them under us (a reset on reuse).
+let dispatcher: Agent | undefined;
+
 /**
- * Sends `request` (method, path, body, allow-listed headers) to the member at `address` and resolves with the
- * response head; the body is still unread. One attempt, no retry. Rejects with `UpstreamError` (502) or
- * `UpstreamTimeoutError` (504), whose message is safe to show.
+ * Sends `request` (method, path, body, allow-listed headers) to the member at `address` and resolves with undici's
+ * response data; the body is still unread (consume it, or `body.dump()`). One attempt, no retry. Rejects with
+ * `UpstreamError` (502) or `UpstreamTimeoutError` (504), whose message is safe to show.
  *
  * @example
  * app.post('/sessions/:id/stream', async (request, reply) => {
  *   const target = await registry.resolveDestination(request.params.id);
- *   if (!target?.address) return reply.code(404).send({ error: 'Not found' });
+ *   if (!target) return reply.code(404).send({ error: 'Not found' });
  *   const upstream = await proxyRequest(target.address, request, { reply, timeoutMs: registry.requestTimeout });
  *   return streamReply(reply, upstream);
  * });
  */
-export async function proxyRequest(address: string, request: FastifyRequest, options: ProxyRequestOptions = {}): Promise<IncomingMessage> {
-  const attempt = await attemptUpstream(address, request, options.reply, upstreamBody(request), {
-    path: options.upstreamPath ?? request.url,
-    timeoutMs: options.timeoutMs ?? options.timeout,
-    forward: forwardList(options.forwardHeaders, 'proxyRequest: forwardHeaders'),
-  });
-  if (!attempt.ok) throw attempt.error;
-  return attempt.response;
+export async function proxyRequest(address: string, request: FastifyRequest, options: ProxyRequestOptions = {}): Promise<ProxyResponse> {
+  const target = addressTarget(address);
+  if (target === null) throw CoordinatorAnswers.badGateway;
+  const body = upstreamBody(request);
+  const headers = upstreamRequestHeaders(request, body, forwardList(options.forwardHeaders, 'proxyRequest: forwardHeaders'));
+  headers.host = hostOf(target);
+  const path = options.upstreamPath ?? request.url;
+  const timeout = options.timeoutMs ?? options.timeout;
+  const abort = new AbortController();
+  const raw = options.reply?.raw;
+  const onClose = (): void => {
+    if (raw !== undefined && !raw.writableFinished) abort.abort();
+  };
+  raw?.once('close', onClose);
+  try {
+    return await undiciRequest(`${target.protocol}//${headers.host}${target.basePath}${path.startsWith('/') ? path : `/${path}`}`, {
+      method: request.method as Dispatcher.HttpMethod,
+      headers,
+      body: body.kind === 'none' ? undefined : body.kind === 'bytes' ? body.data : (body.stream as Readable),
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      signal: abort.signal,
+      dispatcher: (dispatcher ??= new Agent({ keepAliveTimeout: 4000 })),
+    });
+  } catch (err) {
+    const timedOut = err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError;
+    throw timedOut ? CoordinatorAnswers.gatewayTimeout : CoordinatorAnswers.badGateway;
+  } finally {
+    raw?.off('close', onClose);
+  }
 }
 
 /**
- * Streams `upstream` into `reply`: its status and end-to-end headers, then its body as it arrives (never
- * buffered). A failure in the middle of the body cuts the client's response rather than ending it cleanly.
+ * Streams `upstream` (undici's response data from {@link proxyRequest}, or a node `IncomingMessage`) into `reply`:
+ * its status and end-to-end headers, then its body as it arrives (never buffered). A failure in the middle of the
+ * body cuts the client's response rather than ending it cleanly.
  */
-export function streamReply(reply: FastifyReply, upstream: IncomingMessage): FastifyReply {
+export function streamReply(reply: FastifyReply, upstream: ProxyResponse | IncomingMessage): FastifyReply {
   copyResponseHead(reply, upstream);
-  return reply.send(upstream);
+  return reply.send('body' in upstream && upstream.body !== undefined && !isIncoming(upstream) ? upstream.body : upstream);
+}
+
+function isIncoming(value: ProxyResponse | IncomingMessage): value is IncomingMessage {
+  return typeof (value as IncomingMessage).httpVersion === 'string';
 }

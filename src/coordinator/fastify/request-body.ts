@@ -32,6 +32,7 @@ export function upstreamBody(request: FastifyRequest): UpstreamBody {
 /** True when a request body exists on the wire and no parser consumed it. */
 function unreadRawBody(request: FastifyRequest): UpstreamBody | null {
   const raw = request.raw;
+  if (raw === undefined) return null;
   const length = header(request, 'content-length');
   const framed = header(request, 'transfer-encoding') !== undefined || (length !== undefined && length !== '0');
   if (!framed || raw.readableDidRead || raw.readableEnded) return null;
@@ -54,7 +55,8 @@ function bytes(data: Buffer, contentType: string): UpstreamBody {
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
+  // A minimal request (`{ method, url, body }`, as platformatic's proxyRequest accepts) has no headers.
+  const value = request.headers?.[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
 

@@ -35,14 +35,14 @@ export function upstreamRequestHeaders(
   const out: Record<string, string | string[]> = {};
   for (const name of forward) {
     if (OWNED.has(name) || isHopByHop(name)) continue;
-    const value = request.headers[name];
+    const value = request.headers?.[name];
     if (value !== undefined) out[name] = value;
   }
   Object.assign(out, body.headers);
   // request.ip honours the app's trustProxy setting; a client's own X-Forwarded-For is not passed on.
   if (request.ip) out['x-forwarded-for'] = request.ip;
-  out['x-forwarded-proto'] = request.protocol;
-  const host = request.headers.host;
+  if (request.protocol) out['x-forwarded-proto'] = request.protocol;
+  const host = request.headers?.host;
   if (host !== undefined) out['x-forwarded-host'] = host;
   return out;
 }
@@ -56,8 +56,14 @@ export function forwardList(names: readonly string[] | undefined, option: string
   return Object.freeze(names.map((n) => n.toLowerCase()));
 }
 
+/** A response head: a node `IncomingMessage`, or undici's response data (what `proxyRequest` resolves to). */
+export interface ResponseHead {
+  readonly statusCode?: number | undefined;
+  readonly headers: IncomingMessage['headers'];
+}
+
 /** Copies the status and end-to-end headers of `res` onto `reply` (hop-by-hop fields and Connection tokens dropped). */
-export function copyResponseHead(reply: FastifyReply, res: IncomingMessage): void {
+export function copyResponseHead(reply: FastifyReply, res: ResponseHead): void {
   reply.code(res.statusCode ?? 502);
   const listed = connectionTokens(res.headers.connection);
   for (const [name, value] of Object.entries(res.headers)) {

@@ -42,6 +42,20 @@ describe('coordinatorPlugin', () => {
     }
   });
 
+  it('registers @fastify/reply-from as platformatic does, unless told not to or already there', async () => {
+    const app = Fastify();
+    await app.register(coordinatorPlugin, base);
+    const off = Fastify();
+    await off.register(coordinatorPlugin, { ...base, registerReplyFrom: false });
+    try {
+      assert.equal(app.hasReplyDecorator('from'), true);
+      assert.equal(off.hasReplyDecorator('from'), false);
+    } finally {
+      await app.close();
+      await off.close();
+    }
+  });
+
   it('lookupAndProxy through the decoration claims on miss and routes', async () => {
     const app = Fastify();
     await app.register(coordinatorPlugin, base);

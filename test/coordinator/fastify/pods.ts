@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Member, Registry, type MemberOptions, type RegistryOptions } from '../../../src/index.js';
 import { coordinatorKeys } from '../../../src/coordinator/store/index.js';
+import { TEST_LAYOUT } from '../helpers.js';
 import { randomPrefix, waitFor, type RedisServer } from '../../helpers/redis.js';
 
 /** What a pod saw of one request. */
@@ -93,7 +94,7 @@ const STANDARD: ReadonlyArray<readonly [string, RegExp, PodHandler]> = [
 
 export function fixture(server: RedisServer, prefix = randomPrefix('fastify')): Fixture {
   const closers: (() => Promise<void>)[] = [];
-  const keys = coordinatorKeys(prefix);
+  const keys = coordinatorKeys(prefix, TEST_LAYOUT);
   return {
     prefix,
     async pod(memberId, options = {}) {
@@ -105,13 +106,13 @@ export function fixture(server: RedisServer, prefix = randomPrefix('fastify')): 
       return pod;
     },
     async registry(options = {}) {
-      const registry = new Registry({ redis: server.url, keyPrefix: prefix, ...options });
+      const registry = new Registry({ redis: server.url, keyPrefix: prefix, layout: TEST_LAYOUT, ...options });
       closers.push(() => registry.close());
       await registry.ready();
       return registry;
     },
     async deadMember(memberId) {
-      const member = new Member({ redis: server.url, keyPrefix: prefix, memberId, address: 'http://127.0.0.1:9' });
+      const member = new Member({ redis: server.url, keyPrefix: prefix, memberId, address: 'http://127.0.0.1:9', layout: TEST_LAYOUT });
       await member.register();
       await member.deregister();
       await member.close();
@@ -156,7 +157,7 @@ async function startPod(server: RedisServer, prefix: string, memberId: string, o
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const port = (httpServer.address() as AddressInfo).port;
   const address = `http://127.0.0.1:${port}`;
-  const member = new Member({ redis: server.url, keyPrefix: prefix, memberId, address, ...options.member });
+  const member = new Member({ redis: server.url, keyPrefix: prefix, memberId, address, layout: TEST_LAYOUT, ...options.member });
   let stopped: Promise<void> | undefined;
   let mode: 'ok' | 'reset' = 'ok';
   const pod: Pod = {

@@ -197,4 +197,15 @@ describe('Fastify integration: what is proxied', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(JSON.parse(res.body), { id: 'custom', served: true, pod: 'pod-s', url: '/items/custom?x=1' });
   });
+
+  it("proxyRequest takes a minimal request and resolves to undici's response data, as platformatic's does", async () => {
+    const owner = await fx.registry().then((r) => r.resolveDestination('s1'));
+    assert.ok(owner);
+    const res = await proxyRequest(owner.address ?? '', { method: 'GET', url: '/items/minimal', body: undefined } as never);
+    assert.equal(res.statusCode, 200);
+    const body = (await res.body.json()) as { id: string; pod: string };
+    assert.deepEqual([body.id, body.pod], ['minimal', 'pod-s']);
+    const gone = await proxyRequest('http://127.0.0.1:9', { method: 'GET', url: '/' } as never).catch((err: Error) => err);
+    assert.ok(gone instanceof Error && /Bad gateway/.test(gone.message), String(gone));
+  });
 });
