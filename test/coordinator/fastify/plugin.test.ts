@@ -10,18 +10,19 @@ import { coordinatorPlugin, type Coordinator } from '../../../src/index.js';
 import { Registry } from '../../../src/index.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis.js';
 import { fixture, type Fixture, type Pod } from './pods.js';
+import { TEST_LAYOUT } from '../helpers.js';
 
 describe('coordinatorPlugin', () => {
   let server: RedisServer;
   let fx: Fixture;
   let pod: Pod;
-  let base: { redis: string; keyPrefix: string; cache: false };
+  let base: { redis: string; keyPrefix: string; cache: false; layout: typeof TEST_LAYOUT };
 
   before(async () => {
     server = await startRedisServer();
     fx = fixture(server);
     pod = await fx.pod('pod-1');
-    base = { redis: server.url, keyPrefix: fx.prefix, cache: false };
+    base = { redis: server.url, keyPrefix: fx.prefix, cache: false, layout: TEST_LAYOUT };
   });
   after(async () => {
     await fx?.close();
