@@ -127,7 +127,8 @@ describe('Sentinel failover', () => {
     const unconfirmed = claims.answers.filter((x) => x.result.confirmed === false).length;
     t.diagnostic(`elected ${electedAt - pausedAt} ms after SIGSTOP; demoted ${demotedAt - resumedAt} ms after SIGCONT`);
     t.diagnostic(`claims told ${told.size} confirmed, ${unconfirmed} unconfirmed, ${claims.errors.length} errors; lost ${lost}, epochs back ${wentBack}, disagree ${disagree}, not single ${notSingle}, reissued ${reissued}`);
-    assert.ok(told.size > 100, `confirmed claims: ${told.size}`);
+    // At least the claims made before the pause (the test waits for 100 of them), all confirmed by the replica.
+    assert.ok(told.size >= 100, `confirmed claims: ${told.size}`);
     assert.equal(lost, 0, 'no confirmed claim lost');
     assert.equal(wentBack, 0, 'no epoch went back');
     assert.equal(disagree, 0, 'both registries agree');
