@@ -43,19 +43,26 @@ async function drainInRedis(prefix: string, id: string, old: RedisServer): Promi
   return master.cli('HGET', storeKeys(prefix).admin, id);
 }
 
+/**
+ * Two gateways on a fresh prefix serving backends a and b, each under 100 req/s until 100 requests were answered,
+ * and the master that serves the prefix's slot now.
+ */
+async function underLoad(label: string) {
+  const [a, b] = await start('a', 'b');
+  const prefix = randomPrefix(label);
+  const replica = replicasOn(prefix, [a!, b!]);
+  const one = await replica(60_000);
+  const two = await replica(60_000);
+  const loads = [one, two].map((r) => new LoadGenerator({ port: r.port, ratePerSecond: 100, maxInflight: 20 }));
+  for (const l of loads) l.start();
+  await Promise.all(loads.map((l) => l.answered(100, 5000)));
+  const key = `{${prefix}}`;
+  return { prefix, replica, one, two, loads, key, owner: await masterOf(cluster, key) };
+}
+
 describe('Cluster failover of the gateways\' slot', () => {
   test('SIGSTOP for 10 s with a drain issued during the pause: 0 failed requests, the drain survives in Redis', { timeout: 90_000 }, async (t) => {
-    const [a, b] = await start('a', 'b');
-    const prefix = randomPrefix('cluster-pause');
-    const replica = replicasOn(prefix, [a!, b!]);
-    const one = await replica(60_000);
-    const two = await replica(60_000);
-    const loads = [one, two].map((r) => new LoadGenerator({ port: r.port, ratePerSecond: 100, maxInflight: 20 }));
-    for (const l of loads) l.start();
-    await Promise.all(loads.map((l) => l.answered(100, 5000)));
-
-    const key = `{${prefix}}`;
-    const owner = await masterOf(cluster, key);
+    const { prefix, replica, one, two, loads, key, owner } = await underLoad('cluster-pause');
     const pausedAt = Date.now();
     owner.pause();
     try {
@@ -86,17 +93,7 @@ describe('Cluster failover of the gateways\' slot', () => {
   });
 
   test('kill -9 of the slot\'s master under load: 0 failed requests, a drain after the failover reaches the other gateway', { timeout: 60_000 }, async (t) => {
-    const [a, b] = await start('a', 'b');
-    const prefix = randomPrefix('cluster-kill');
-    const replica = replicasOn(prefix, [a!, b!]);
-    const one = await replica(60_000);
-    const two = await replica(60_000);
-    const loads = [one, two].map((r) => new LoadGenerator({ port: r.port, ratePerSecond: 100, maxInflight: 20 }));
-    for (const l of loads) l.start();
-    await Promise.all(loads.map((l) => l.answered(100, 5000)));
-
-    const key = `{${prefix}}`;
-    const owner = await masterOf(cluster, key);
+    const { prefix, one, two, loads, key, owner } = await underLoad('cluster-kill');
     const killedAt = Date.now();
     await owner.kill('SIGKILL');
     const promotedAt = await promoted(key, owner);

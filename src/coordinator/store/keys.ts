@@ -49,21 +49,10 @@ export type CoordinatorLayout = 'keyway' | 'platformatic';
  * coordinatorKeys('coordinator', 'platformatic').destination('tenant-1') // 'coordinator:destination:tenant-1'
  */
 export function coordinatorKeys(keyPrefix: string, layout: CoordinatorLayout = 'keyway'): CoordinatorKeys {
-  if (layout === 'platformatic') {
-    checkId('keyPrefix', keyPrefix);
-    const base = `${keyPrefix}:`;
-    return Object.freeze({
-      base,
-      members: `${base}members`,
-      epochs: `${base}epochs`,
-      events: `${base}events`,
-      member: (memberId: string) => `${base}member:${checkId('memberId', memberId)}`,
-      memberLocks: (memberId: string) => `${base}member-locks:${checkId('memberId', memberId)}`,
-      destination: (destinationId: string) => `${base}destination:${checkId('destinationId', destinationId)}`,
-      lock: (lockId: string) => `${base}lock:${checkId('lockId', lockId)}`,
-    });
-  }
-  const base = keyBase(keyPrefix, 'co');
+  // The two layouts differ in their base (a hash tag or none) and in the name of a destination's owner set.
+  const platformatic = layout === 'platformatic';
+  const base = platformatic ? `${checkId('keyPrefix', keyPrefix)}:` : keyBase(keyPrefix, 'co');
+  const dest = platformatic ? 'destination' : 'dest';
   return Object.freeze({
     base,
     members: `${base}members`,
@@ -71,7 +60,7 @@ export function coordinatorKeys(keyPrefix: string, layout: CoordinatorLayout = '
     events: `${base}events`,
     member: (memberId: string) => `${base}member:${checkId('memberId', memberId)}`,
     memberLocks: (memberId: string) => `${base}member-locks:${checkId('memberId', memberId)}`,
-    destination: (destinationId: string) => `${base}dest:${checkId('destinationId', destinationId)}`,
+    destination: (destinationId: string) => `${base}${dest}:${checkId('destinationId', destinationId)}`,
     lock: (lockId: string) => `${base}lock:${checkId('lockId', lockId)}`,
   });
 }
