@@ -21,6 +21,13 @@ export const ErrorCodes = {
   STORE_UNAVAILABLE: 'KW_ERR_STORE_UNAVAILABLE',
   STORE_SCRIPT: 'KW_ERR_STORE_SCRIPT',
   BOOT_MISMATCH: 'KW_ERR_BOOT_MISMATCH',
+  SINGLETON_DEADLINE: 'KW_ERR_SINGLETON_DEADLINE',
+  SINGLETON_OWNERSHIP_LOST: 'KW_ERR_SINGLETON_OWNERSHIP_LOST',
+  SINGLETON_NO_OWNER: 'KW_ERR_SINGLETON_NO_OWNER',
+  SINGLETON_ACTION_FAILED: 'KW_ERR_SINGLETON_ACTION_FAILED',
+  SINGLETON_UNKNOWN_ACTION: 'KW_ERR_SINGLETON_UNKNOWN_ACTION',
+  SINGLETON_OVERLOADED: 'KW_ERR_SINGLETON_OVERLOADED',
+  SINGLETON_CLOSED: 'KW_ERR_SINGLETON_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -146,6 +153,48 @@ export class BootMismatchError extends KeywayError {
   constructor(message: string) {
     super(ErrorCodes.BOOT_MISMATCH, message);
     this.name = 'BootMismatchError';
+  }
+}
+
+/** Codes a singleton call can reject with (`SingletonError.code`). */
+export type SingletonErrorCode =
+  | typeof ErrorCodes.SINGLETON_DEADLINE
+  | typeof ErrorCodes.SINGLETON_OWNERSHIP_LOST
+  | typeof ErrorCodes.SINGLETON_NO_OWNER
+  | typeof ErrorCodes.SINGLETON_ACTION_FAILED
+  | typeof ErrorCodes.SINGLETON_UNKNOWN_ACTION
+  | typeof ErrorCodes.SINGLETON_OVERLOADED
+  | typeof ErrorCodes.SINGLETON_CLOSED;
+
+const SINGLETON_CODES: ReadonlySet<string> = new Set([
+  ErrorCodes.SINGLETON_DEADLINE,
+  ErrorCodes.SINGLETON_OWNERSHIP_LOST,
+  ErrorCodes.SINGLETON_NO_OWNER,
+  ErrorCodes.SINGLETON_ACTION_FAILED,
+  ErrorCodes.SINGLETON_UNKNOWN_ACTION,
+  ErrorCodes.SINGLETON_OVERLOADED,
+  ErrorCodes.SINGLETON_CLOSED,
+]);
+
+/** Whether `code` is one of the singleton codes (a reply from another instance names its code as text). */
+export function isSingletonErrorCode(code: string): code is SingletonErrorCode {
+  return SINGLETON_CODES.has(code);
+}
+
+/**
+ * A singleton call failed: its deadline passed (`SINGLETON_DEADLINE`, and the action's effect is not applied
+ * later), the owner lost its lease before running it (`SINGLETON_OWNERSHIP_LOST`), nobody could own it
+ * (`SINGLETON_NO_OWNER`), the action threw (`SINGLETON_ACTION_FAILED`, with the thrown message), the action is not
+ * defined, too many calls wait, or the singleton is closed.
+ */
+export class SingletonError extends KeywayError {
+  declare readonly code: SingletonErrorCode;
+  /** The singleton's name. */
+  readonly singleton: string;
+  constructor(code: SingletonErrorCode, singleton: string, message: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'SingletonError';
+    this.singleton = singleton;
   }
 }
 

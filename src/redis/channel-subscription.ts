@@ -9,9 +9,10 @@ import { closeClient, watchClient, type ClientWatch } from './connection-watch.j
 import { createSubscriber, type RedisClient } from './redis-client.js';
 
 export interface ChannelSubscriptionOptions<E> {
+  /** The first channel; more may be added with `add()` (all share the one connection and the one parser). */
   readonly channel: string;
-  /** The message as an event, or null when malformed. */
-  parse(message: string): E | null;
+  /** The message of `channel` as an event, or null when malformed. */
+  parse(message: string, channel: string): E | null;
   onEvent(event: E): void;
   /** A message `parse` refused. */
   onMalformed(): void;
@@ -35,9 +36,11 @@ export class ChannelSubscription<E> {
   #epoch = 0;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #channels = new Set<string>();
 
   constructor(client: RedisClient, options: ChannelSubscriptionOptions<E>) {
     this.#o = options;
+    this.#channels.add(options.channel);
     this.#waiting = this.#pending();
     this.subscriber = createSubscriber(client);
   }
@@ -73,6 +76,22 @@ export class ChannelSubscription<E> {
     }
   }
 
+  /**
+   * Subscribes one more channel on the same connection (and again after every reconnect). Resolves once it is
+   * subscribed, or at once while the connection is down (the next `ready` subscribes it with the rest).
+   */
+  async add(channel: string): Promise<void> {
+    if (this.#channels.has(channel) || this.#closed) return;
+    this.#channels.add(channel);
+    if (this.#subscribed) await this.subscriber.subscribe(channel);
+  }
+
+  /** Stops delivering `channel` and unsubscribes it. */
+  async remove(channel: string): Promise<void> {
+    if (!this.#channels.delete(channel) || this.#closed) return;
+    if (this.subscriber.status === 'ready') await this.subscriber.unsubscribe(channel).catch(() => undefined);
+  }
+
   /** Unsubscribes for good and closes the subscriber connection. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -94,7 +113,7 @@ export class ChannelSubscription<E> {
     this.#setSubscribed(false);
     if (this.#closed || this.subscriber.status !== 'ready') return;
     const epoch = ++this.#epoch;
-    this.subscriber.subscribe(this.#o.channel).then(
+    this.subscriber.subscribe(...this.#channels).then(
       () => {
         if (epoch === this.#epoch && !this.#closed) this.#setSubscribed(true);
       },
@@ -121,8 +140,8 @@ export class ChannelSubscription<E> {
   }
 
   #onMessage(channel: string, message: string): void {
-    if (channel !== this.#o.channel || this.#closed) return;
-    const event = this.#o.parse(message);
+    if (this.#closed || !this.#channels.has(channel)) return;
+    const event = this.#o.parse(message, channel);
     if (event === null) this.#o.onMalformed();
     else this.#o.onEvent(event);
   }

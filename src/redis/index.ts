@@ -4,7 +4,7 @@
  * one subscribe-with-retry. The gateway's replica store and the coordinator build on it; so will every new
  * Redis-backed feature.
  */
-export { createRedisClient, describeRedis, isCluster, type RedisClient, type RedisClientOptions } from './redis-client.js';
+export { createRedisClient, describeRedis, isCluster, usesSentinel, type RedisClient, type RedisClientOptions } from './redis-client.js';
 export { closeClient, watchClient, type ClientWatch, type WatchHandlers } from './connection-watch.js';
 export { defineScript, defineScripts, runScript, runScriptConfirmed, scriptStatus, type StoreScript } from './scripts.js';
 export { toStoreError } from './errors.js';

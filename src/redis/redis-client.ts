@@ -185,3 +185,13 @@ function refreshSlotsOnTimeout(cluster: Cluster): void {
 export function isCluster(client: RedisClient): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true;
 }
+
+/**
+ * Whether `client` is found through Sentinel, whose master always has a replica to fail over to. A Cluster may run
+ * without replicas (each WAIT would then cost its whole timeout), so callers wait for replicas there only when told.
+ */
+export function usesSentinel(client: RedisClient): boolean {
+  if (isCluster(client)) return false;
+  const sentinels = (client as { options?: { sentinels?: unknown } }).options?.sentinels;
+  return Array.isArray(sentinels) && sentinels.length > 0;
+}

@@ -11,6 +11,7 @@ import {
   createRedisClient,
   defineScripts,
   isCluster,
+  usesSentinel,
   runScript,
   runScriptConfirmed,
   scriptStatus,
@@ -126,7 +127,7 @@ export class RedisCoordinatorStore implements CoordinatorStore {
     }
     defineScripts(this.#client, this.#s);
     this.#gate = new ReadyGate(this.#client);
-    this.#confirmReplicas = options.confirmReplicas ?? (hasReplicas(this.#client) ? 1 : 0);
+    this.#confirmReplicas = options.confirmReplicas ?? (usesSentinel(this.#client) ? 1 : 0);
     if (!Number.isInteger(this.#confirmReplicas) || this.#confirmReplicas < 0) {
       throw new RangeError(`confirmReplicas must be a whole number >= 0, got ${options.confirmReplicas}`);
     }
@@ -295,12 +296,3 @@ export class RedisCoordinatorStore implements CoordinatorStore {
   }
 }
 
-/**
- * Whether `client` is found through Sentinel, whose master always has a replica to fail over to. A Cluster may run
- * without replicas (each WAIT would then cost its whole timeout), so it waits only when `confirmReplicas` says so.
- */
-function hasReplicas(client: RedisClient): boolean {
-  if (isCluster(client)) return false;
-  const sentinels = (client as { options?: { sentinels?: unknown } }).options?.sentinels;
-  return Array.isArray(sentinels) && sentinels.length > 0;
-}
