@@ -103,12 +103,15 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
   #draining: Promise<void> | undefined;
   readonly #calls = new Map<string, Call>();
   #claiming: Promise<boolean> | undefined;
+  #claimAgain = false;
+  /** `release()` is waiting for the action in flight: no further job starts. */
+  #releasing = false;
   #resyncing = false;
   #resyncAgain = false;
   #buffered: Extract<EventMessage, { kind: 'delta' }>[] = [];
   #tick: NodeJS.Timeout | undefined;
-  /** performance.now() of this instance's last release: it does not claim again eagerly for a lease's time. */
-  #releasedAt = -Infinity;
+  /** The token this instance last released: it leaves the others a head start to claim after it. */
+  #releasedToken = 0;
   #started: Promise<void> | undefined;
 
   constructor(name: string, definition: ResolvedDefinition, group: GroupLink) {
@@ -204,10 +207,18 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
   async release(): Promise<void> {
     if (this.#role !== 'owner') return;
     const token = this.#token;
-    this.#releasedAt = performance.now();
+    this.#releasing = true;
+    try {
+      await this.#draining;
+    } finally {
+      this.#releasing = false;
+    }
+    if (this.#role !== 'owner' || this.#token !== token) return;
+    // Stop serving first, then delete the lease: nobody can own it before this instance has stopped.
+    this.#releasedToken = token;
     this.#demote('released');
-    await this.#draining;
     await this.#g.store.release(this.#k, this.#g.instanceId, token).catch((err: unknown) => this.#g.warn(err, 'release failed'));
+    if (this.#holder === this.#g.instanceId) this.#holder = '';
   }
 
   /** Releases (when owner), rejects waiting calls with `SINGLETON_CLOSED` and unsubscribes. Idempotent. */
@@ -248,7 +259,7 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
     }
     if (this.#role === 'owner') return this.#renewSoon();
     this.#holder = '';
-    if (this.#d.eager && performance.now() - this.#releasedAt > this.#d.leaseMs) void this.#claim(0);
+    if (this.#d.eager) this.#claimEagerly(m.token);
     this.#resendAll(Number.MAX_SAFE_INTEGER);
   }
 
@@ -329,7 +340,21 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
     this.#see(Math.max(r.token, r.lastToken));
     this.#holder = r.owner;
     if (r.seq > this.#seq) void this.#resync();
-    if (r.token === 0 && this.#d.eager && performance.now() - this.#releasedAt > this.#d.leaseMs) await this.#claim(0);
+    if (r.token === 0 && this.#d.eager) this.#claimEagerly(r.lastToken);
+  }
+
+  /**
+   * Claims now, unless this instance is the one that released `lastToken`: then it leaves the others a head start
+   * (the point of a release is a hand-off) and claims only if nobody did meanwhile.
+   */
+  #claimEagerly(lastToken: number): void {
+    if (lastToken !== this.#releasedToken) {
+      void this.#claim(0);
+      return;
+    }
+    setTimeout(() => {
+      if (this.#role === 'mirror' && this.#holder === '') void this.#claim(0);
+    }, Math.min(25, this.#d.leaseMs / 10)).unref();
   }
 
   #see(token: number): void {
@@ -343,8 +368,16 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
   #claim(breakToken: number, reclaim = false): Promise<boolean> {
     if (this.#role === 'closed') return Promise.resolve(false);
     if (this.#role === 'owner' && !reclaim) return Promise.resolve(true);
-    this.#claiming ??= this.#claimOnce(breakToken).finally(() => {
+    if (this.#claiming !== undefined) {
+      // The attempt in flight may have started before the reason for this one (a release it did not see): one more.
+      this.#claimAgain = true;
+      return this.#claiming;
+    }
+    this.#claiming = this.#claimOnce(breakToken).finally(() => {
       this.#claiming = undefined;
+      if (!this.#claimAgain) return;
+      this.#claimAgain = false;
+      if (this.#role === 'mirror' && this.#holder === '') void this.#claim(0);
     });
     return this.#claiming;
   }
@@ -573,15 +606,15 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
   }
 
   #kick(): void {
-    if (this.#draining !== undefined || this.#role !== 'owner') return;
+    if (this.#draining !== undefined || this.#role !== 'owner' || this.#releasing) return;
     this.#draining = this.#drain().finally(() => {
       this.#draining = undefined;
-      if (this.#role === 'owner' && this.#queue.length > 0) this.#kick();
+      if (this.#queue.length > 0) this.#kick();
     });
   }
 
   async #drain(): Promise<void> {
-    while (this.#role === 'owner') {
+    while (this.#role === 'owner' && !this.#releasing) {
       const job = this.#queue.shift();
       if (job === undefined) return;
       if (!this.#leaseValid()) {
