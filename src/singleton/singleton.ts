@@ -465,7 +465,6 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
     this.#fields.reset();
     this.#done.clear();
     for (const job of this.#queue.drain()) this.#handBack(job);
-    if (reason === 'fenced') this.#g.count('fenced');
     this.#g.log?.info({ singleton: this.name, token, reason }, 'singleton lost');
     void this.#g.unlisten(this.#k.requests);
     this.emit('lost', { token, reason });
@@ -713,6 +712,7 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
         return true;
       case 'fenced':
         this.#fields.reset();
+        this.#g.count('fenced');
         if (this.#token !== token) return true; // re-claimed meanwhile under a newer token of this instance
         this.#see(r.token);
         this.#demote('fenced');
