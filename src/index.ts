@@ -82,3 +82,19 @@ export {
   type MemberInfo,
 } from './coordinator/index.js';
 export * from './coordinator/fastify/index.js';
+// Cluster singletons (also `keyway-node/singleton`); the @fluxstack/live-redis adapter is `keyway-node/fluxstack` only.
+export {
+  SingletonGroup,
+  Singleton,
+  SINGLETON_DEFAULTS,
+  type Action,
+  type ActionContext,
+  type CallOptions,
+  type LostReason,
+  type SingletonDefinition,
+  type SingletonEventMap,
+  type SingletonGroupOptions,
+  type SingletonGroupStats,
+  type SingletonRole,
+  type StateObject,
+} from './singleton/index.js';

@@ -3,7 +3,7 @@
  * declared here), the JSON of the stored records and of the pub/sub messages (the seed's), an optional HMAC
  * envelope around the messages, and the bounded bookkeeping of delta sequence numbers. Pure: no Redis, no timers.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MAC_CHARS, MessageSigner } from '../messages.js';
 
 /** A component's state in the shared store (@fluxstack/live's type). */
 export interface ClusterComponentState {
@@ -82,29 +82,27 @@ export type ClusterMessage = DeltaMessage | ActionRequestMessage | ActionRespons
 export type Decoded = { readonly ok: true; readonly message: ClusterMessage } | { readonly ok: false; readonly reason: 'forged' | 'malformed' };
 
 const ENVELOPE = 'kw1.';
-const MAC_CHARS = 43; // 32 bytes of HMAC-SHA256 in base64url, unpadded
-
 /**
  * Encodes and decodes messages. Without a secret a message is the seed's plain JSON, so keyway and seed instances
- * can share a prefix. With one it is `kw1.<mac>.<json>`, the MAC an HMAC-SHA256 of the channel and the JSON: a
- * message without a valid MAC (unsigned, tampered, or signed for another channel) is `forged`. Replays of a
- * genuine message on its own channel are not detected (deltas are still deduplicated by seq).
+ * can share a prefix. With one it is `kw1.<mac>.<json>`, the MAC the singleton signer's (an HMAC-SHA256 of the
+ * channel and the JSON): a message without a valid MAC (unsigned, tampered, or signed for another channel) is
+ * `forged`. Replays of a genuine message on its own channel are not detected (deltas are still deduplicated by seq).
  */
 export class MessageCodec {
-  readonly #secret: string | undefined;
+  readonly #signer: MessageSigner;
 
   constructor(secret?: string) {
-    this.#secret = secret;
+    this.#signer = new MessageSigner(secret);
   }
 
   encode(channel: string, message: ClusterMessage): string {
     const json = JSON.stringify(message);
-    if (this.#secret === undefined) return json;
-    return `${ENVELOPE}${this.#mac(channel, json).toString('base64url')}.${json}`;
+    if (!this.#signer.signing) return json;
+    return `${ENVELOPE}${this.#signer.mac(channel, json)}.${json}`;
   }
 
   decode(channel: string, raw: string): Decoded {
-    const json = this.#secret === undefined ? raw : this.#verified(channel, raw);
+    const json = this.#signer.signing ? this.#verified(channel, raw) : raw;
     if (json === undefined) return { ok: false, reason: 'forged' };
     const message = parseMessage(json);
     return message ? { ok: true, message } : { ok: false, reason: 'malformed' };
@@ -114,14 +112,8 @@ export class MessageCodec {
   #verified(channel: string, raw: string): string | undefined {
     const macEnd = ENVELOPE.length + MAC_CHARS;
     if (!raw.startsWith(ENVELOPE) || raw[macEnd] !== '.') return undefined;
-    const given = Buffer.from(raw.slice(ENVELOPE.length, macEnd), 'base64url');
     const json = raw.slice(macEnd + 1);
-    const expected = this.#mac(channel, json);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? json : undefined;
-  }
-
-  #mac(channel: string, json: string): Buffer {
-    return createHmac('sha256', this.#secret ?? '').update(channel).update('\n').update(json).digest();
+    return this.#signer.verify(channel, raw.slice(ENVELOPE.length, macEnd), json) ? json : undefined;
   }
 }
 

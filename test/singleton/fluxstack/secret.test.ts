@@ -67,16 +67,16 @@ describe('secret', () => {
     const channel = `${prefix}actions:${b.instanceId}`;
     const json = JSON.stringify({ type: 'action_request', origin: 'evil', request: request('evil', b.instanceId, 'r-evil') });
     await raw.publish(channel, json);
-    await raw.publish(channel, `kw1.${'A'.repeat(43)}.${json}`);
-    const macForDelta = createHmac('sha256', SECRET).update(`${prefix}delta`).update('\n').update(json).digest('base64url');
+    await raw.publish(channel, `kw1.${'A'.repeat(22)}.${json}`);
+    const macForDelta = createHmac('sha256', SECRET).update(`${prefix}delta`).update('\n').update(json).digest('base64url').slice(0, 22);
     await raw.publish(channel, `kw1.${macForDelta}.${json}`);
     await intruder.publishDelta('c', 'Counter', { v: 1 });
     await until(() => b.stats.forgedMessages === 4, 3000, () => `4 forged messages, counted ${b.stats.forgedMessages}`);
     assert.equal(handled, 0);
     assert.equal(deltas, 0);
     // The genuine MAC for this channel is accepted: the check is the MAC, not the publisher.
-    const mac = createHmac('sha256', SECRET).update(channel).update('\n').update(json).digest('base64url');
+    const mac = createHmac('sha256', SECRET).update(channel).update('\n').update(json).digest('base64url').slice(0, 22);
     await raw.publish(channel, `kw1.${mac}.${json}`);
-    await until(() => handled === 1, 3000, 'the signed request');
+    await until(() => handled === 1, 10_000, 'the signed request');
   });
 });
