@@ -3,9 +3,11 @@
  * load. `kill -9` of the master through two gateways and two registries: no failed request, no error thrown to a
  * coordinator caller, and a drain issued after the failover reaches the other gateway. `SIGSTOP` of the master for
  * 10 s under claims, then `SIGCONT`: no confirmed claim lost, no epoch handed out twice or going back, one owner per
- * destination, and both registries agree.
+ * destination, and both registries agree. Singletons: `SIGSTOP` of the master past the failover under calls, then
+ * `SIGCONT`: one owner, tokens only going up, no acknowledged action lost (here, so elections never run side by side).
  */
 import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { backendSet } from '../helpers/backends.js';
 import { replicaStarter, upstreamOf } from '../helpers/gateway.js';
@@ -16,6 +18,8 @@ import { until } from '../helpers/wait.js';
 import { coordinatorKeys } from '../../src/coordinator/store/index.js';
 import { closeClient } from '../../src/redis/index.js';
 import { coordinatorOn, masterPort, newMasterElected, ResolveLoad, sentinelClient, type Answered } from './helpers.js';
+import { stopAll, type Instance } from '../singleton/instances.js';
+import { assertIncreasing, finish, oneOwnerServing, three, tokens } from '../singleton/load-run.js';
 
 const start = backendSet();
 after(start.closeAll);
@@ -134,5 +138,38 @@ describe('Sentinel failover', () => {
     assert.equal(disagree, 0, 'both registries agree');
     assert.equal(notSingle, 0, 'one owner per destination');
     assert.equal(reissued, 0, 'no epoch after the failover at or below one handed out before');
+  });
+});
+
+describe('Sentinel failover of singletons', () => {
+  const started: Instance[] = [];
+  after(() => stopAll(started));
+
+  test('SIGSTOP the master past the failover under calls, then SIGCONT: one owner, tokens increasing, no acknowledged action lost', { timeout: 100_000 }, async () => {
+    const setup = await startRedisSentinel({ sentinels: 1, replica: true });
+    try {
+      const redis = { sentinels: setup.sentinels.map((s) => ({ host: s.host, port: s.port })), name: setup.name };
+      const all = await three(started, redis, randomPrefix('sg-sentinel'));
+      const instances = [all.owner, ...all.others];
+      for (const i of all.others) i.send({ cmd: 'load', ratePerSec: 100, concurrency: 64, deadlineMs: 20_000, keyed: true });
+      await delay(1000);
+      const oldPort = await masterPort(setup);
+      const master = setup.master.port === oldPort ? setup.master : setup.replica!;
+      master.pause();
+      await newMasterElected(setup, oldPort, 30_000);
+      await delay(1000);
+      master.resume();
+      await delay(3000);
+      await oneOwnerServing(instances, 15_000);
+      const { acks, nacks } = await finish(all.others);
+      const count = Number((await all.others[0]!.ask('call', { action: 'read' }, 10_000)).value);
+      console.log(`# singleton through a sentinel failover: ${acks} acknowledged, ${nacks} failed, count ${count}`);
+      assert.ok(count >= acks, `count ${count} < ${acks} acknowledged: acknowledged action lost`);
+      assert.ok(count - acks <= nacks, `count ${count}: ${count - acks} applied beyond the acknowledged and failed calls`);
+      assertIncreasing(tokens(instances));
+    } finally {
+      await stopAll(started.splice(0));
+      await setup.stop();
+    }
   });
 });
