@@ -30,7 +30,7 @@ export type SingletonRole = 'owner' | 'mirror' | 'closed';
 export type LostReason = 'released' | 'superseded' | 'fenced' | 'lease-expired' | 'closed';
 
 export interface SingletonEventMap {
-  /** This instance became the owner under `token`. */
+  /** This instance owns the singleton under `token` (a new one also when the owner re-claimed after Redis lost its lease). */
   acquired: [{ readonly token: number }];
   /** This instance stopped owning (it serves no action of `token` any more). */
   lost: [{ readonly token: number; readonly reason: LostReason }];
@@ -420,10 +420,9 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
     }
     this.#role = 'owner';
     this.#schedule();
-    if (!wasOwner) {
-      this.#g.log?.info({ singleton: this.name, token: r.token }, 'singleton acquired');
-      this.emit('acquired', { token: r.token });
-    }
+    // Also on a re-claim by the owner (Redis lost its lease): the token it serves under changed.
+    this.#g.log?.info({ singleton: this.name, token: r.token, reclaim: wasOwner }, 'singleton acquired');
+    this.emit('acquired', { token: r.token });
     if (restore && !(await this.#restore())) return;
     for (const call of this.#calls.values()) if (!call.queued) this.#enqueueLocal(call);
     this.#kick();

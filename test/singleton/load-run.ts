@@ -23,7 +23,7 @@ export async function finish(instances: Instance[]): Promise<{ acks: number; nac
 export function tokens(instances: Instance[]): { token: number; at: number }[] {
   return instances
     .flatMap((i) => i.events.filter((e) => e.ev === 'acquired').map((e) => ({ token: Number(e.token), at: Number(e.at) })))
-    .sort((a, b) => a.at - b.at);
+    .sort((a, b) => a.at - b.at || a.token - b.token); // within one ms the order is unknown
 }
 
 export function assertIncreasing(list: { token: number }[]): void {
