@@ -164,7 +164,7 @@ function isClient(v: unknown): v is RedisClient {
   return typeof v === 'object' && v !== null && typeof (v as { defineCommand?: unknown }).defineCommand === 'function';
 }
 
-function connectionConfig(redis: string | RedisConnectionConfig, connectTimeoutMs: number): RedisConnectionConfig {
+function connectionConfig(redis: string | Partial<RedisConnectionConfig>, connectTimeoutMs: number): RedisConnectionConfig {
   const none = { url: undefined, sentinels: undefined, name: undefined, cluster: undefined, username: undefined, password: undefined, tls: false };
   if (typeof redis === 'string') return { ...none, url: redis, connectTimeoutMs };
   if (redis === null || typeof redis !== 'object') throw new TypeError('SingletonGroup option redis must be a URL, a connection config or a client');

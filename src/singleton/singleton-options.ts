@@ -55,7 +55,7 @@ export interface SingletonDefinition<S extends StateObject, A extends Record<str
 
 export interface SingletonGroupOptions {
   /** A Redis URL, a connection config (Sentinel, Cluster), or an ioredis client (used, never closed). */
-  readonly redis: string | RedisConnectionConfig | RedisClient;
+  readonly redis: string | Partial<RedisConnectionConfig> | RedisClient;
   /** Namespace of every key and channel. Default `keyway`. */
   readonly keyPrefix?: string;
   /** This process's id in the group; unique per process. Default a random one. */
