@@ -1,33 +1,22 @@
 /** Action forwarding between instances, its timeout, and what shutdown does to pending forwards. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import {
   RedisClusterAdapter,
   type ClusterActionRequest,
   type RedisClusterAdapterOptions,
 } from '../../../src/singleton/fluxstack/index.js';
-import { randomPrefix, startRedisServer, type RedisServer } from '../../helpers/redis.js';
+import { randomPrefix } from '../../helpers/redis.js';
+import { adapterRig } from './rig.js';
 import { within } from '../../helpers/wait.js';
 
-let server: RedisServer;
-const clients: Redis[] = [];
-const adapters: RedisClusterAdapter[] = [];
+const rig = adapterRig();
 
-before(async () => {
-  server = await startRedisServer();
-});
-after(async () => {
-  await Promise.all(adapters.map((a) => a.shutdown()));
-  for (const client of clients) client.disconnect();
-  await server.stop();
-});
 
 async function open(prefix: string, options: Partial<RedisClusterAdapterOptions> = {}): Promise<RedisClusterAdapter> {
-  const redis = new Redis(server.port, server.host);
-  clients.push(redis);
+  const redis = rig.client();
   const adapter = new RedisClusterAdapter({ redis, prefix, heartbeatInterval: 60_000, ...options });
-  adapters.push(adapter);
+  rig.track(adapter);
   await adapter.start();
   return adapter;
 }
@@ -86,8 +75,7 @@ describe('forwardAction / onActionForward', () => {
   });
 
   test('a failed publish rejects with its error', async () => {
-    const redis = new Redis(server.port, server.host);
-    clients.push(redis);
+    const redis = rig.client();
     const a = new RedisClusterAdapter({ redis, prefix: fresh() });
     redis.disconnect();
     await assert.rejects(a.forwardAction(request(a, 'other', 'req-closed')), /Connection is closed/);

@@ -3,27 +3,14 @@
  * re-expressed black-box by PUBLISHing raw messages to `{prefix}delta`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { RedisClusterAdapter } from '../../../src/singleton/fluxstack/index.js';
-import { randomPrefix, startRedisServer, type RedisServer } from '../../helpers/redis.js';
+import { randomPrefix } from '../../helpers/redis.js';
+import { adapterRig } from './rig.js';
 import { until } from '../../helpers/wait.js';
 
-let server: RedisServer;
-let raw: Redis;
-const clients: Redis[] = [];
-const adapters: RedisClusterAdapter[] = [];
+const rig = adapterRig();
 
-before(async () => {
-  server = await startRedisServer();
-  raw = new Redis(server.port, server.host);
-});
-after(async () => {
-  await Promise.all(adapters.map((a) => a.shutdown()));
-  for (const client of clients) client.disconnect();
-  raw.disconnect();
-  await server.stop();
-});
 
 interface Seen {
   readonly componentId: string;
@@ -33,10 +20,9 @@ interface Seen {
 }
 
 async function open(prefix: string): Promise<{ adapter: RedisClusterAdapter; seen: Seen[] }> {
-  const redis = new Redis(server.port, server.host);
-  clients.push(redis);
+  const redis = rig.client();
   const adapter = new RedisClusterAdapter({ redis, prefix, heartbeatInterval: 60_000 });
-  adapters.push(adapter);
+  rig.track(adapter);
   const seen: Seen[] = [];
   adapter.onDelta((componentId, componentName, delta, origin) => seen.push({ componentId, componentName, delta, origin }));
   await adapter.start();
@@ -72,8 +58,7 @@ describe('publishDelta / onDelta', () => {
   test('publishDelta numbers deltas per component: 1, 2, then 1 for another component', async () => {
     const prefix = fresh();
     const { adapter: a } = await open(prefix);
-    const sub = new Redis(server.port, server.host);
-    clients.push(sub);
+    const sub = rig.client();
     const messages: { seq: number; componentId: string; type: string; origin: string }[] = [];
     sub.on('message', (_channel: string, message: string) => messages.push(JSON.parse(message) as (typeof messages)[number]));
     await sub.subscribe(`${prefix}delta`);
@@ -94,8 +79,8 @@ describe('dedup of raw deltas', () => {
   async function deliver(messages: string[]): Promise<string[]> {
     const prefix = fresh();
     const { seen } = await open(prefix);
-    for (const message of messages) await raw.publish(`${prefix}delta`, message);
-    await raw.publish(`${prefix}delta`, delta('marker', 'end', 0));
+    for (const message of messages) await rig.raw.publish(`${prefix}delta`, message);
+    await rig.raw.publish(`${prefix}delta`, delta('marker', 'end', 0));
     await until(() => seen.some((s) => s.componentId === 'end'), 3000, 'the marker');
     return seen.filter((s) => s.componentId !== 'end').map((s) => `${s.origin}/${s.componentId}:${(s.delta as { v: number }).v}`);
   }
@@ -120,9 +105,9 @@ describe('dedup of raw deltas', () => {
   test('malformed messages are dropped and counted; later ones still arrive', async () => {
     const prefix = fresh();
     const { adapter, seen } = await open(prefix);
-    await raw.publish(`${prefix}delta`, '{not json');
-    await raw.publish(`${prefix}delta`, JSON.stringify({ type: 'delta', componentId: 'c1' })); // no origin
-    await raw.publish(`${prefix}delta`, delta('o', 'c1', 1, 1));
+    await rig.raw.publish(`${prefix}delta`, '{not json');
+    await rig.raw.publish(`${prefix}delta`, JSON.stringify({ type: 'delta', componentId: 'c1' })); // no origin
+    await rig.raw.publish(`${prefix}delta`, delta('o', 'c1', 1, 1));
     await until(() => seen.length > 0, 3000, 'the valid delta');
     assert.equal(adapter.stats.malformedMessages, 2);
     assert.equal(adapter.stats.forgedMessages, 0);

@@ -3,27 +3,14 @@
  * overwrite its state, the heartbeat compares before it extends, and every claim carries a larger fencing token.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { RedisClusterAdapter, type RedisClusterAdapterOptions } from '../../../src/singleton/fluxstack/index.js';
-import { randomPrefix, startRedisServer, waitFor, type RedisServer } from '../../helpers/redis.js';
+import { randomPrefix, waitFor } from '../../helpers/redis.js';
+import { adapterRig } from './rig.js';
 import { until } from '../../helpers/wait.js';
 
-let server: RedisServer;
-let raw: Redis;
-const clients: Redis[] = [];
-const adapters: RedisClusterAdapter[] = [];
+const rig = adapterRig();
 
-before(async () => {
-  server = await startRedisServer();
-  raw = new Redis(server.port, server.host);
-});
-after(async () => {
-  await Promise.all(adapters.map((a) => a.shutdown()));
-  for (const client of clients) client.disconnect();
-  raw.disconnect();
-  await server.stop();
-});
 
 interface Opened {
   readonly adapter: RedisClusterAdapter;
@@ -32,10 +19,9 @@ interface Opened {
 }
 
 async function open(prefix: string, options: Partial<RedisClusterAdapterOptions> = {}): Promise<Opened> {
-  const redis = new Redis(server.port, server.host);
-  clients.push(redis);
+  const redis = rig.client();
   const adapter = new RedisClusterAdapter({ redis, prefix, stateTtl: 60, singletonTtl: 10, heartbeatInterval: 60_000, ...options });
-  adapters.push(adapter);
+  rig.track(adapter);
   const lost: string[] = [];
   adapter.onOwnershipLost((name) => lost.push(name));
   await adapter.start();
@@ -43,7 +29,7 @@ async function open(prefix: string, options: Partial<RedisClusterAdapterOptions>
 }
 
 async function tokenOf(prefix: string, name: string): Promise<number> {
-  return Number(await raw.hget(`${prefix}singleton-token:${name}`, 'token'));
+  return Number(await rig.raw.hget(`${prefix}singleton-token:${name}`, 'token'));
 }
 
 const fresh = (): string => `${randomPrefix('fx-fence')}:`;
@@ -54,7 +40,7 @@ describe('release and state writes are fenced', () => {
     const { adapter: a } = await open(prefix);
     const { adapter: b } = await open(prefix);
     await a.claimSingleton('Counter', 'comp-a');
-    await raw.del(`${prefix}singleton:Counter`); // A's claim expired, as far as Redis knows
+    await rig.raw.del(`${prefix}singleton:Counter`); // A's claim expired, as far as Redis knows
     assert.equal((await b.claimSingleton('Counter', 'comp-b')).claimed, true);
     await a.releaseSingleton('Counter');
     assert.deepEqual(await b.getSingletonOwner('Counter'), { instanceId: b.instanceId, componentId: 'comp-b' });
@@ -68,7 +54,7 @@ describe('release and state writes are fenced', () => {
     const a = await open(prefix);
     const { adapter: b } = await open(prefix);
     await a.adapter.claimSingleton('Counter', 'comp-a');
-    await raw.del(`${prefix}singleton:Counter`);
+    await rig.raw.del(`${prefix}singleton:Counter`);
     await b.claimSingleton('Counter', 'comp-b');
     await b.saveSingletonState('Counter', { count: 2 });
     await a.adapter.saveSingletonState('Counter', { count: 1 }); // resolves: @fluxstack/live does not await it
@@ -86,7 +72,7 @@ describe('release and state writes are fenced', () => {
     const a = await open(prefix);
     const { adapter: b } = await open(prefix);
     await a.adapter.claimSingleton('Counter', 'comp-a');
-    await raw.del(`${prefix}singleton:Counter`);
+    await rig.raw.del(`${prefix}singleton:Counter`);
     await b.claimSingleton('Counter', 'comp-b');
     await b.saveSingletonState('Counter', { count: 7 });
     await b.releaseSingleton('Counter');
@@ -101,7 +87,7 @@ describe('release and state writes are fenced', () => {
     const { adapter: a } = await open(prefix);
     await a.claimSingleton('Counter', 'comp-a');
     await a.saveSingletonState('Counter', { count: 1 });
-    const stored = JSON.parse((await raw.get(`${prefix}singleton-state:Counter`)) ?? '{}') as { token?: number };
+    const stored = JSON.parse((await rig.raw.get(`${prefix}singleton-state:Counter`)) ?? '{}') as { token?: number };
     assert.equal(stored.token, await tokenOf(prefix, 'Counter'));
   });
 });
@@ -118,7 +104,7 @@ describe('fencing tokens', () => {
       await adapter.releaseSingleton('Counter');
     }
     for (let i = 1; i < tokens.length; i++) assert.ok(tokens[i]! > tokens[i - 1]!, `tokens ${tokens.join(', ')}`);
-    assert.equal(await raw.pttl(`${prefix}singleton-token:Counter`), -1);
+    assert.equal(await rig.raw.pttl(`${prefix}singleton-token:Counter`), -1);
   });
 });
 
@@ -128,11 +114,11 @@ describe('heartbeat', () => {
     const a = await open(prefix, { heartbeatInterval: 50 });
     await a.adapter.claimSingleton('Counter', 'comp-a');
     const before = await tokenOf(prefix, 'Counter');
-    await raw.del(`${prefix}singleton:Counter`);
+    await rig.raw.del(`${prefix}singleton:Counter`);
     const key = `${prefix}singleton:Counter`;
-    await waitFor('the re-claim', async () => (await raw.get(key)) === `${a.adapter.instanceId}:comp-a`, 3000);
+    await waitFor('the re-claim', async () => (await rig.raw.get(key)) === `${a.adapter.instanceId}:comp-a`, 3000);
     assert.ok((await tokenOf(prefix, 'Counter')) > before);
-    assert.ok((await raw.pttl(key)) > 9000);
+    assert.ok((await rig.raw.pttl(key)) > 9000);
     assert.deepEqual(a.lost, []);
     // The new token is the one its writes are fenced with.
     await a.adapter.saveSingletonState('Counter', { count: 5 });
@@ -144,19 +130,19 @@ describe('heartbeat', () => {
     const a = await open(prefix, { heartbeatInterval: 50, singletonTtl: 10 });
     await a.adapter.claimSingleton('Counter', 'comp-a');
     const key = `${prefix}singleton:Counter`;
-    await raw.pexpire(key, 5000);
-    await waitFor('the renewal', async () => (await raw.pttl(key)) > 9000, 3000);
-    assert.equal(await raw.get(key), `${a.adapter.instanceId}:comp-a`);
+    await rig.raw.pexpire(key, 5000);
+    await waitFor('the renewal', async () => (await rig.raw.pttl(key)) > 9000, 3000);
+    assert.equal(await rig.raw.get(key), `${a.adapter.instanceId}:comp-a`);
   });
 
   test('a claim held by someone else is lost, reported once, and left alone', async () => {
     const prefix = fresh();
     const a = await open(prefix, { heartbeatInterval: 50 });
     await a.adapter.claimSingleton('Counter', 'comp-a');
-    await raw.set(`${prefix}singleton:Counter`, 'intruder:comp-x', 'PX', 10_000);
+    await rig.raw.set(`${prefix}singleton:Counter`, 'intruder:comp-x', 'PX', 10_000);
     await until(() => a.lost.length > 0, 3000, 'the ownership loss');
     assert.deepEqual(a.lost, ['Counter']);
-    assert.equal(await raw.get(`${prefix}singleton:Counter`), 'intruder:comp-x');
+    assert.equal(await rig.raw.get(`${prefix}singleton:Counter`), 'intruder:comp-x');
     await a.adapter.saveSingletonState('Counter', { count: 1 });
     assert.equal(a.adapter.stats.refusedWrites, 1);
     assert.deepEqual(a.lost, ['Counter']);
@@ -167,9 +153,9 @@ describe('heartbeat', () => {
     const a = await open(prefix, { heartbeatInterval: 50 });
     await a.adapter.claimSingleton('Counter', 'comp-a');
     // Another instance claimed (token + 1) and released, all between two heartbeats.
-    await raw.multi().del(`${prefix}singleton:Counter`).hincrby(`${prefix}singleton-token:Counter`, 'token', 1).exec();
+    await rig.raw.multi().del(`${prefix}singleton:Counter`).hincrby(`${prefix}singleton-token:Counter`, 'token', 1).exec();
     await until(() => a.lost.length > 0, 3000, 'the ownership loss');
     assert.deepEqual(a.lost, ['Counter']);
-    assert.equal(await raw.get(`${prefix}singleton:Counter`), null);
+    assert.equal(await rig.raw.get(`${prefix}singleton:Counter`), null);
   });
 });

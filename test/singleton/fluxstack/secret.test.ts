@@ -1,34 +1,20 @@
 /** keyway's `secret`: signed messages between instances that share it; forged ones dropped and counted. */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { RedisClusterAdapter, type ClusterActionRequest } from '../../../src/singleton/fluxstack/index.js';
-import { randomPrefix, startRedisServer, type RedisServer } from '../../helpers/redis.js';
+import { randomPrefix } from '../../helpers/redis.js';
+import { adapterRig } from './rig.js';
 import { until, within } from '../../helpers/wait.js';
 
 const SECRET = 'cluster-secret';
-let server: RedisServer;
-let raw: Redis;
-const clients: Redis[] = [];
-const adapters: RedisClusterAdapter[] = [];
+const rig = adapterRig();
 
-before(async () => {
-  server = await startRedisServer();
-  raw = new Redis(server.port, server.host);
-});
-after(async () => {
-  await Promise.all(adapters.map((a) => a.shutdown()));
-  for (const client of clients) client.disconnect();
-  raw.disconnect();
-  await server.stop();
-});
 
 async function open(prefix: string, secret: string): Promise<RedisClusterAdapter> {
-  const redis = new Redis(server.port, server.host);
-  clients.push(redis);
+  const redis = rig.client();
   const adapter = new RedisClusterAdapter({ redis, prefix, secret, heartbeatInterval: 60_000 });
-  adapters.push(adapter);
+  rig.track(adapter);
   await adapter.start();
   return adapter;
 }
@@ -66,17 +52,17 @@ describe('secret', () => {
     b.onDelta(() => deltas++);
     const channel = `${prefix}actions:${b.instanceId}`;
     const json = JSON.stringify({ type: 'action_request', origin: 'evil', request: request('evil', b.instanceId, 'r-evil') });
-    await raw.publish(channel, json);
-    await raw.publish(channel, `kw1.${'A'.repeat(22)}.${json}`);
+    await rig.raw.publish(channel, json);
+    await rig.raw.publish(channel, `kw1.${'A'.repeat(22)}.${json}`);
     const macForDelta = createHmac('sha256', SECRET).update(`${prefix}delta`).update('\n').update(json).digest('base64url').slice(0, 22);
-    await raw.publish(channel, `kw1.${macForDelta}.${json}`);
+    await rig.raw.publish(channel, `kw1.${macForDelta}.${json}`);
     await intruder.publishDelta('c', 'Counter', { v: 1 });
     await until(() => b.stats.forgedMessages === 4, 3000, () => `4 forged messages, counted ${b.stats.forgedMessages}`);
     assert.equal(handled, 0);
     assert.equal(deltas, 0);
     // The genuine MAC for this channel is accepted: the check is the MAC, not the publisher.
     const mac = createHmac('sha256', SECRET).update(channel).update('\n').update(json).digest('base64url').slice(0, 22);
-    await raw.publish(channel, `kw1.${mac}.${json}`);
+    await rig.raw.publish(channel, `kw1.${mac}.${json}`);
     await until(() => handled === 1, 10_000, 'the signed request');
   });
 });

@@ -1,32 +1,18 @@
 /** The drop-in's singleton claims, owners, release, recovery and ownership checks (the seed's scenarios, black-box). */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { RedisClusterAdapter, type RedisClusterAdapterOptions } from '../../../src/singleton/fluxstack/index.js';
-import { randomPrefix, startRedisServer, type RedisServer } from '../../helpers/redis.js';
+import { randomPrefix } from '../../helpers/redis.js';
+import { adapterRig } from './rig.js';
 
-let server: RedisServer;
-let raw: Redis;
-const clients: Redis[] = [];
-const adapters: RedisClusterAdapter[] = [];
+const rig = adapterRig();
 
-before(async () => {
-  server = await startRedisServer();
-  raw = new Redis(server.port, server.host);
-});
-after(async () => {
-  await Promise.all(adapters.map((a) => a.shutdown()));
-  for (const client of clients) client.disconnect();
-  raw.disconnect();
-  await server.stop();
-});
 
 /** A started adapter on its own connection, like each instance of the seed's tests. */
 async function open(prefix: string, options: Partial<RedisClusterAdapterOptions> = {}): Promise<RedisClusterAdapter> {
-  const redis = new Redis(server.port, server.host);
-  clients.push(redis);
+  const redis = rig.client();
   const adapter = new RedisClusterAdapter({ redis, prefix, stateTtl: 60, singletonTtl: 10, heartbeatInterval: 60_000, ...options });
-  adapters.push(adapter);
+  rig.track(adapter);
   await adapter.start();
   return adapter;
 }
@@ -39,8 +25,8 @@ describe('claimSingleton / getSingletonOwner / releaseSingleton', () => {
     const a = await open(prefix);
     const claim = await a.claimSingleton('Counter', 'comp-1');
     assert.deepEqual(claim, { claimed: true });
-    assert.equal(await raw.get(`${prefix}singleton:Counter`), `${a.instanceId}:comp-1`);
-    const ttl = await raw.pttl(`${prefix}singleton:Counter`);
+    assert.equal(await rig.raw.get(`${prefix}singleton:Counter`), `${a.instanceId}:comp-1`);
+    const ttl = await rig.raw.pttl(`${prefix}singleton:Counter`);
     assert.ok(ttl > 9000 && ttl <= 10_000, `TTL ${ttl}`);
     assert.doesNotMatch(a.instanceId, /:/);
   });
@@ -59,7 +45,7 @@ describe('claimSingleton / getSingletonOwner / releaseSingleton', () => {
     await a.claimSingleton('Counter', 'comp-1');
     assert.deepEqual(await a.getSingletonOwner('Counter'), { instanceId: a.instanceId, componentId: 'comp-1' });
     assert.equal(await a.getSingletonOwner('NonExistent'), null);
-    await raw.set(`${prefix}singleton:Malformed`, 'no-colon');
+    await rig.raw.set(`${prefix}singleton:Malformed`, 'no-colon');
     assert.equal(await a.getSingletonOwner('Malformed'), null);
   });
 
@@ -113,13 +99,13 @@ describe('start / shutdown', () => {
     await a.claimSingleton('B', 'comp-b');
     await b.claimSingleton('C', 'comp-c');
     await a.shutdown();
-    assert.equal(await raw.get(`${prefix}singleton:A`), null);
-    assert.equal(await raw.get(`${prefix}singleton:B`), null);
-    assert.equal(await raw.get(`${prefix}singleton:C`), `${b.instanceId}:comp-c`);
+    assert.equal(await rig.raw.get(`${prefix}singleton:A`), null);
+    assert.equal(await rig.raw.get(`${prefix}singleton:B`), null);
+    assert.equal(await rig.raw.get(`${prefix}singleton:C`), `${b.instanceId}:comp-c`);
   });
 
   test('options are validated at construction, without touching Redis', () => {
-    const redis = raw;
+    const redis = rig.raw;
     assert.throws(() => new RedisClusterAdapter({ redis, singletonTtl: 0 }), /singletonTtl must be a finite number > 0/);
     assert.throws(() => new RedisClusterAdapter({ redis, stateTtl: -1 }), /stateTtl must be a finite number >= 0/);
     assert.throws(() => new RedisClusterAdapter({ redis, instanceId: 'a:b' }), /instanceId/);
