@@ -15,7 +15,7 @@ import { stickySecretFromEnv, weightProblem, type BackendConfig, type GatewayCon
 import { BadRequestError, GatewayStateError } from '../errors.js';
 import type { BootWatcher } from '../handshake/index.js';
 import { AccessLog, GatewayMetrics, createLogger } from '../observe/index.js';
-import { Answers, admissionError, isPath, responseOnSocket, type AdmissionLimits } from '../proxy/index.js';
+import { Answers, admissionError, closedBehindPending, isPath, responseOnSocket, type AdmissionLimits } from '../proxy/index.js';
 import { SharedView, type AdminFact, type BackendFact, type SharedViewStatus } from '../replication/index.js';
 import { Router } from '../routing/index.js';
 import { createRedisClient, type RedisClient } from '../redis/index.js';
@@ -345,6 +345,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** node hands an upgrade over as a bare socket; it gets a response bound to it and then the very same path. */
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#client.forget(socket as Socket);
+    if (closedBehindPending(socket)) return;
     this.#admit(req, responseOnSocket(req, socket), socket, head);
   }
 

@@ -1,6 +1,6 @@
 /** @module proxy: HTTP and WebSocket forwarding, header rewriting, and error answers. */
 export { HttpForwarder, type ForwarderOptions } from './http-forwarder.js';
-export { WebSocketForwarder, responseOnSocket, type WebSocketOptions, type TunnelHooks } from './websocket-forwarder.js';
+export { WebSocketForwarder, closedBehindPending, responseOnSocket, type WebSocketOptions, type TunnelHooks } from './websocket-forwarder.js';
 export { Exchange, type ExchangeHandler } from './exchange.js';
 export { RetryBudget } from './retry-budget.js';
 export { mayRetry, type AttemptFacts } from './retry-policy.js';

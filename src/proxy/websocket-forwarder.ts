@@ -133,6 +133,29 @@ function relayRefusal(answer: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
+ * True when `socket` came with an upgrade pipelined behind a request still being answered: node hands the socket over
+ * while that earlier response owns it, so no second response can be written on it. The earlier answer is finished,
+ * then the connection closes with the upgrade unanswered, which RFC 9112 §9.3.2 allows (a client retries unanswered
+ * pipelined requests). Without this, answering the upgrade throws and a half-closed socket outlives the server.
+ */
+export function closedBehindPending(socket: Duplex): boolean {
+  const earlier = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (earlier === undefined || earlier === null) return false;
+  socket.on('error', () => socket.destroy());
+  // Said in the earlier answer when its head is not out yet, so the client knows not to wait.
+  if (!earlier.headersSent) earlier.shouldKeepAlive = false;
+  const close = (): void => {
+    (socket as Socket).destroySoon();
+  };
+  if (earlier.writableFinished || earlier.destroyed) close();
+  else {
+    earlier.once('finish', close);
+    earlier.once('close', close);
+  }
+  return true;
+}
+
+/**
  * A response written on a socket node handed over for an upgrade, so the gateway answers refused or non-WebSocket
  * upgrades exactly as it answers requests. The connection closes once it is sent: node parses nothing more on it.
  */

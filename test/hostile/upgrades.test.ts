@@ -95,3 +95,21 @@ test('a WebSocket handshake the backend refuses (403) is relayed as a response; 
   assert.equal(reply.closed, true);
   assert.deepEqual(backend.log.map((l) => l.url), ['/ws'], 'the bytes after the refused handshake were not piped');
 });
+
+for (const kind of ['websocket', 'h2c']) {
+  test(`an upgrade to ${kind} pipelined behind a request: the request is answered with Connection: close, the upgrade is not, and the gateway still closes at once`, { timeout: 10_000 }, async () => {
+    // Its own gateway: before the fix this socket outlived close() (half-closed, no longer node's to close).
+    const own = await startGateway({ backends: [{ id: 'a', url: backend.url }], sticky: false });
+    backend.log.length = 0;
+    const reply = await rawSend(own.port, head(['GET /first HTTP/1.1', 'Host: x']) + head(['GET /second HTTP/1.1', 'Host: x', ...UPGRADES[kind]!]));
+    assert.deepEqual(reply.statuses, [200]);
+    assert.match(reply.data, /\r\nconnection: close\r\n/i);
+    assert.equal(reply.closed, true);
+    assert.deepEqual(backend.log.map((l) => l.url), ['/first']);
+    const serves = await rawSend(own.port, head(['GET /third HTTP/1.1', 'Host: x', 'Connection: close']));
+    assert.deepEqual(serves.statuses, [200]);
+    const started = Date.now();
+    await own.close();
+    assert.ok(Date.now() - started < 2000, `close took ${Date.now() - started} ms`);
+  });
+}
