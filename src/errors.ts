@@ -28,6 +28,9 @@ export const ErrorCodes = {
   SINGLETON_UNKNOWN_ACTION: 'KW_ERR_SINGLETON_UNKNOWN_ACTION',
   SINGLETON_OVERLOADED: 'KW_ERR_SINGLETON_OVERLOADED',
   SINGLETON_CLOSED: 'KW_ERR_SINGLETON_CLOSED',
+  ROOM_CLOSED: 'KW_ERR_ROOM_CLOSED',
+  ROOM_CONFLICT: 'KW_ERR_ROOM_CONFLICT',
+  ROOM_LIMIT: 'KW_ERR_ROOM_LIMIT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -195,6 +198,23 @@ export class SingletonError extends KeywayError {
     super(code, message, { cause });
     this.name = 'SingletonError';
     this.singleton = singleton;
+  }
+}
+
+export type RoomErrorCode = typeof ErrorCodes.ROOM_CLOSED | typeof ErrorCodes.ROOM_CONFLICT | typeof ErrorCodes.ROOM_LIMIT;
+
+/**
+ * A room refused: it or its group is closed (`ROOM_CLOSED`), `updateState` kept losing the race for the version
+ * (`ROOM_CONFLICT`), or a bound was reached (`ROOM_LIMIT`: rooms, subscribers or members on this instance).
+ */
+export class RoomError extends KeywayError {
+  declare readonly code: RoomErrorCode;
+  /** The room's name ('' for the group). */
+  readonly room: string;
+  constructor(code: RoomErrorCode, room: string, message: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'RoomError';
+    this.room = room;
   }
 }
 

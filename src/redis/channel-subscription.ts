@@ -20,6 +20,11 @@ export interface ChannelSubscriptionOptions<E> {
   onState?(subscribed: boolean): void;
   /** A connection or subscribe error; the subscription goes on retrying by itself. */
   onError?(err: Error): void;
+  /**
+   * Sharded pub/sub (SSUBSCRIBE, Redis 7): on a Cluster each channel lives on the node of its slot, so channels
+   * spread over the shards instead of every node carrying every message. Default false.
+   */
+  readonly sharded?: boolean;
 }
 
 /** How long a failed SUBSCRIBE waits before it is sent again on a connection that stayed up. */
@@ -37,12 +42,14 @@ export class ChannelSubscription<E> {
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #channels = new Set<string>();
+  readonly #sharded: boolean;
 
   constructor(client: RedisClient, options: ChannelSubscriptionOptions<E>) {
     this.#o = options;
     this.#channels.add(options.channel);
     this.#waiting = this.#pending();
-    this.subscriber = createSubscriber(client);
+    this.#sharded = options.sharded === true;
+    this.subscriber = createSubscriber(client, this.#sharded);
   }
 
   /** Whether the channel is subscribed on a ready connection. */
@@ -53,7 +60,7 @@ export class ChannelSubscription<E> {
   /** Connects (if nobody has) and keeps the channel subscribed until `close()`. Idempotent. */
   start(): void {
     if (this.#watch !== null || this.#closed) return;
-    this.subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
+    this.subscriber.on(this.#sharded ? 'smessage' : 'message', (channel: string, message: string) => this.#onMessage(channel, message));
     this.#watch = watchClient(this.subscriber, {
       onChange: (ready) => (ready ? this.#subscribe() : this.#lost()),
       onError: (err) => this.#o.onError?.(err),
@@ -83,13 +90,14 @@ export class ChannelSubscription<E> {
   async add(channel: string): Promise<void> {
     if (this.#channels.has(channel) || this.#closed) return;
     this.#channels.add(channel);
-    if (this.#subscribed) await this.subscriber.subscribe(channel);
+    if (this.#subscribed) await this.#send([channel]);
   }
 
   /** Stops delivering `channel` and unsubscribes it. */
   async remove(channel: string): Promise<void> {
     if (!this.#channels.delete(channel) || this.#closed) return;
-    if (this.subscriber.status === 'ready') await this.subscriber.unsubscribe(channel).catch(() => undefined);
+    if (this.subscriber.status !== 'ready') return;
+    await (this.#sharded ? this.subscriber.sunsubscribe(channel) : this.subscriber.unsubscribe(channel)).catch(() => undefined);
   }
 
   /** Unsubscribes for good and closes the subscriber connection. Idempotent. */
@@ -98,7 +106,7 @@ export class ChannelSubscription<E> {
     this.#closed = true;
     clearTimeout(this.#retry);
     this.#watch?.stop();
-    this.subscriber.removeAllListeners('message');
+    this.subscriber.removeAllListeners(this.#sharded ? 'smessage' : 'message');
     await closeClient(this.subscriber);
   }
 
@@ -113,7 +121,7 @@ export class ChannelSubscription<E> {
     this.#setSubscribed(false);
     if (this.#closed || this.subscriber.status !== 'ready') return;
     const epoch = ++this.#epoch;
-    this.subscriber.subscribe(...this.#channels).then(
+    this.#send([...this.#channels]).then(
       () => {
         if (epoch === this.#epoch && !this.#closed) this.#setSubscribed(true);
       },
@@ -124,6 +132,15 @@ export class ChannelSubscription<E> {
         this.#retry = setTimeout(() => this.#subscribe(), RETRY_MS).unref();
       },
     );
+  }
+
+  /** Sharded channels one per command: channels of different slots cannot share one SSUBSCRIBE. */
+  async #send(channels: string[]): Promise<void> {
+    if (!this.#sharded) {
+      await this.subscriber.subscribe(...channels);
+      return;
+    }
+    await Promise.all(channels.map((c) => this.subscriber.ssubscribe(c)));
   }
 
   #lost(): void {

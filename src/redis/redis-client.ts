@@ -119,8 +119,8 @@ export function createRedisClient(config: RedisConnectionConfig, options: RedisC
  * A second connection to the same place, for SUBSCRIBE (a subscribed connection runs no other command). It
  * does not resubscribe by itself: its owner subscribes on every `ready`, so it knows when events flow again.
  */
-export function createSubscriber(client: RedisClient): RedisClient {
-  if (isCluster(client)) return client.duplicate(undefined, { lazyConnect: true });
+export function createSubscriber(client: RedisClient, sharded = false): RedisClient {
+  if (isCluster(client)) return client.duplicate(undefined, { lazyConnect: true, shardedSubscribers: sharded });
   return client.duplicate({ lazyConnect: true, autoResubscribe: false, enableOfflineQueue: true });
 }
 

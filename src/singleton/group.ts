@@ -47,19 +47,23 @@ export class SingletonGroup implements GroupLink {
   readonly clock = new ServerClock();
   readonly signer: MessageSigner;
   readonly log: Logger | undefined;
+  /** Namespace of every key and channel. */
+  readonly keyPrefix: string;
   readonly #client: RedisClient;
   readonly #ownsClient: boolean;
   readonly #subscription: ChannelSubscription<string>;
   readonly #listeners = new Map<string, ChannelListener>();
   readonly #singletons = new Map<string, Singleton>();
+  readonly #resubscribed = new Set<() => void>();
   readonly #counts: Record<GroupCounter, number> = { forged: 0, malformed: 0, expired: 0, fenced: 0 };
-  #started = false;
+  #started: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: SingletonGroupOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('SingletonGroup options must be an object');
     const keyPrefix = options.keyPrefix ?? 'keyway';
     checkSingletonName(keyPrefix, 'x');
+    this.keyPrefix = keyPrefix;
     this.instanceId = options.instanceId ?? `${process.pid}-${randomBytes(6).toString('base64url')}`;
     if (typeof this.instanceId !== 'string' || !/^[\w.:-]{1,128}$/.test(this.instanceId)) {
       throw new TypeError(`SingletonGroup option instanceId must be 1-128 of [A-Za-z0-9_.:-], got ${JSON.stringify(options.instanceId)}`);
@@ -89,10 +93,34 @@ export class SingletonGroup implements GroupLink {
       onEvent: () => undefined,
       onMalformed: () => undefined,
       onState: (subscribed) => {
-        if (subscribed) for (const s of this.#singletons.values()) s.onReconnect();
+        if (!subscribed) return;
+        for (const s of this.#singletons.values()) s.onReconnect();
+        for (const f of this.#resubscribed) f();
       },
       onError: (err) => this.log?.debug({ err: err.message }, 'singleton subscriber error'),
     });
+  }
+
+  /** The command connection (rooms share it). */
+  get client(): RedisClient {
+    return this.#client;
+  }
+
+  /** Whether the group's subscriber connection is subscribed now. */
+  get subscribed(): boolean {
+    return this.#subscription.subscribed;
+  }
+
+  /** Calls `listener` every time the subscriber connection is subscribed again (after a reconnect). Returns its removal. */
+  onResubscribed(listener: () => void): () => void {
+    this.#resubscribed.add(listener);
+    return () => this.#resubscribed.delete(listener);
+  }
+
+  /** Connects and subscribes (once); resolves when the group can be used. */
+  async ready(): Promise<void> {
+    if (this.#closing) throw new SingletonError(ErrorCodes.SINGLETON_CLOSED, '', 'singleton group is closed');
+    await this.#start();
   }
 
   /** What was dropped or refused since the group started. */
@@ -150,9 +178,16 @@ export class SingletonGroup implements GroupLink {
     this.log?.warn({ err: err instanceof Error ? err.message : String(err) }, message);
   }
 
-  async #start(): Promise<void> {
-    if (this.#started) return;
-    this.#started = true;
+  #start(): Promise<void> {
+    // One start for every caller: a second caller must wait for the subscription too, not return before it.
+    this.#started ??= this.#connect().catch((err: unknown) => {
+      this.#started = undefined;
+      throw err;
+    });
+    return this.#started;
+  }
+
+  async #connect(): Promise<void> {
     this.#subscription.start();
     await this.#subscription.whenSubscribed(10_000);
     const wall = Date.now();

@@ -13,3 +13,5 @@ export {
   type SingletonGroupOptions,
 } from './singleton-options.js';
 export type { StateObject } from './field-state.js';
+export { MessageSigner, MAC_CHARS } from './messages.js';
+export { ServerClock } from './server-clock.js';
