@@ -98,3 +98,18 @@ export {
   type SingletonRole,
   type StateObject,
 } from './singleton/index.js';
+// Cross-instance rooms (also `keyway-node/rooms`); the @fluxstack/live-redis room adapter is `keyway-node/fluxstack` only.
+export {
+  RoomGroup,
+  Room,
+  ROOM_DEFAULTS,
+  type RoomGroupOptions,
+  type RoomGroupStats,
+  type RoomHandler,
+  type RoomMember,
+  type RoomMessage,
+  type RoomOptions,
+  type RoomState,
+  type StateChange,
+  type SubscribeOptions,
+} from './rooms/index.js';
