@@ -62,7 +62,7 @@ export class RoomGroup {
     if (options.group !== undefined && !(options.group instanceof SingletonGroup)) throw new TypeError('RoomGroup option group must be a SingletonGroup');
     this.#ownsGroup = options.group === undefined;
     if (options.group === undefined && options.redis === undefined) throw new TypeError('RoomGroup needs a group or a redis option');
-    const { group: _g, historyLength: _h, historyMaxAgeMs: _a, presenceTtlMs: _p, maxPending: _m, maxRooms: _r, maxPerRoom: _pr, sharded: _s, ...own } = options;
+    const { group: _g, historyLength: _h, historyMaxAgeMs: _a, presenceTtlMs: _p, stateTtlMs: _t, maxPending: _m, maxRooms: _r, maxPerRoom: _pr, sharded: _s, ...own } = options;
     this.#group = options.group ?? new SingletonGroup(own as ConstructorParameters<typeof SingletonGroup>[0]);
     this.instanceId = this.#group.instanceId;
     const client = this.#group.client;

@@ -15,6 +15,8 @@ export interface RoomOptions {
    * every third of it. Default 10000.
    */
   readonly presenceTtlMs?: number;
+  /** The shared state expires this long after its last change (ms; 0 never). Default 0. */
+  readonly stateTtlMs?: number;
 }
 
 export interface RoomGroupOptions extends RoomOptions, Partial<SingletonGroupOptions> {
@@ -40,12 +42,14 @@ export interface ResolvedRoomOptions {
   readonly historyLength: number;
   readonly historyMaxAgeMs: number;
   readonly presenceTtlMs: number;
+  readonly stateTtlMs: number;
 }
 
 export const ROOM_DEFAULTS = {
   historyLength: 1000,
   historyMaxAgeMs: 300_000,
   presenceTtlMs: 10_000,
+  stateTtlMs: 0,
   maxPending: 10_000,
   maxRooms: 100_000,
   maxPerRoom: 100_000,
@@ -65,5 +69,6 @@ export function resolveRoomOptions(where: string, o: RoomOptions, base: Resolved
     historyLength: whole(`${where} option historyLength`, o.historyLength ?? base.historyLength, 0),
     historyMaxAgeMs: whole(`${where} option historyMaxAgeMs`, o.historyMaxAgeMs ?? base.historyMaxAgeMs, 0),
     presenceTtlMs: whole(`${where} option presenceTtlMs`, o.presenceTtlMs ?? base.presenceTtlMs, 300),
+    stateTtlMs: whole(`${where} option stateTtlMs`, o.stateTtlMs ?? base.stateTtlMs, 0),
   });
 }

@@ -78,7 +78,12 @@ export class Room {
     this.options = options;
     this.#link = link;
     this.#onClose = onClose;
-    this.#append = { historyLength: options.historyLength, historyMaxAgeMs: options.historyMaxAgeMs, sharded: link.sharded };
+    this.#append = {
+      historyLength: options.historyLength,
+      historyMaxAgeMs: options.historyMaxAgeMs,
+      sharded: link.sharded,
+      stateTtlMs: options.stateTtlMs,
+    };
     this.#body = new BodySigner(link.signer, keys.channel, link.instanceId);
   }
 
@@ -185,6 +190,12 @@ export class Room {
     const r = await this.#link.store.merge(this.keys, this.#append, this.#body.state(set, del), null, set, del);
     if (!r.applied) throw new RoomError(ErrorCodes.ROOM_CONFLICT, this.name, 'unexpected version refusal');
     return { seq: r.seq, version: r.version };
+  }
+
+  /** Deletes the shared state; whether there was one (no message: subscribers learn it from the next read). */
+  async deleteState(): Promise<boolean> {
+    this.#open();
+    return this.#link.store.deleteState(this.keys);
   }
 
   /** The shared state, its version and the room's position, read together. */

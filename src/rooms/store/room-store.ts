@@ -13,6 +13,8 @@ export interface AppendOptions {
   readonly historyLength: number;
   readonly historyMaxAgeMs: number;
   readonly sharded: boolean;
+  /** The shared state's expiry, set again on every change (ms; 0 never). */
+  readonly stateTtlMs: number;
 }
 
 export interface Appended {
@@ -105,10 +107,20 @@ export class RoomStore {
   /** `set`: field, json, field, json... */
   async merge(k: RoomKeys, o: AppendOptions, body: string, expected: number | null, set: readonly string[], del: readonly string[]): Promise<MergeResult> {
     const s = ROOM_SCRIPTS.merge;
-    const args = [...head(k, o), body, expected === null ? '' : String(expected), String(set.length / 2), ...set, String(del.length), ...del];
+    const args = [...head(k, o), body, expected === null ? '' : String(expected), String(set.length / 2), ...set, String(del.length), ...del, String(o.stateTtlMs)];
     const a = array(s, await this.#run(s, [k.meta, k.history, k.state], args));
     if (a[0] === 1) return { applied: true, seq: num(a[1]), version: num(a[2]), epoch: String(a[3]) };
     return { applied: false, version: num(a[1]) };
+  }
+
+  /** Deletes the shared state (one DEL); whether there was one. The version goes on from where it was. */
+  async deleteState(k: RoomKeys): Promise<boolean> {
+    await this.#ready();
+    try {
+      return (await this.#client.del(k.state)) > 0;
+    } catch (err) {
+      throw toStoreError(err, DEL);
+    }
   }
 
   async state(k: RoomKeys): Promise<StateRead> {
@@ -141,6 +153,8 @@ export class RoomStore {
     }
   }
 }
+
+const DEL: StoreScript = { command: 'DEL', numberOfKeys: 1, lua: '' };
 
 function head(k: RoomKeys, o: AppendOptions): string[] {
   return [k.channel, String(o.historyLength), String(o.historyMaxAgeMs), o.sharded ? '1' : '0'];

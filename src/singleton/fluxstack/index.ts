@@ -13,3 +13,4 @@ export type {
   ClusterSingletonClaim,
   ClusterSingletonOwner,
 } from './messages.js';
+export { RedisRoomAdapter, type RedisRoomAdapterOptions, type RoomEventHandler } from '../../rooms/fluxstack/index.js';

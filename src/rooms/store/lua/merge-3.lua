@@ -4,7 +4,8 @@
 --
 -- KEYS[1]  meta   KEYS[2]  history   KEYS[3]  state (field -> JSON text)
 -- ARGV[1..4] as publish-2   ARGV[5]  body   ARGV[6]  expected version ('' any)
--- ARGV[7]  n fields to set, then n (field, json) pairs; then m, then m fields to delete
+-- ARGV[7]  n fields to set, then n (field, json) pairs; then m, then m fields to delete; then the state's ttl ms
+--          (0: it never expires; else every change sets it again)
 -- Returns  {1, seq, version, epoch}   applied
 --          {0, version}               the version is not the expected one
 --          -1                         bad arguments
@@ -23,6 +24,9 @@ end
 local m = whole(ARGV[at])
 if not m then return -1 end
 for i = 1, m do redis.call('HDEL', KEYS[3], ARGV[at + i]) end
+local ttl = whole(ARGV[at + m + 1])
+if not ttl then return -1 end
+if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
 version = redis.call('HINCRBY', KEYS[1], 'ver', 1)
 local seq, epoch = append(KEYS[1], KEYS[2], o, 's', version, ARGV[5])
 return { 1, seq, version, epoch }
