@@ -4,7 +4,6 @@
  */
 import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
-import type { RedisClusterAdapter } from '../../../src/singleton/fluxstack/index.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis.js';
 
 export interface AdapterRig {
@@ -13,12 +12,12 @@ export interface AdapterRig {
   /** A new client to the server, disconnected after the file. */
   client(): Redis;
   /** Shuts `adapter` down after the file. */
-  track<A extends RedisClusterAdapter>(adapter: A): A;
+  track<A extends { shutdown(): Promise<void> }>(adapter: A): A;
 }
 
 export function adapterRig(): AdapterRig {
   const clients: Redis[] = [];
-  const adapters: RedisClusterAdapter[] = [];
+  const adapters: { shutdown(): Promise<void> }[] = [];
   let server: RedisServer | undefined;
   let raw: Redis | undefined;
   before(async () => {
