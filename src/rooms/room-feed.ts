@@ -5,7 +5,9 @@
  * Redis delivers one channel's messages in publish order, and the append script numbers them in that order, so a
  * gap on the channel means messages were lost (a dropped subscriber connection): they are read from the history,
  * and those past it become one `resync`. A message already delivered is dropped. A new epoch (Redis lost the room
- * and numbering began again) is a `resync` too, then delivery follows the new numbering from 1.
+ * and numbering began again) is a `resync` too, then delivery follows the new numbering from 1. So is a number
+ * delivered before that comes again with other content: a Redis failover lost the last writes (asynchronous
+ * replication) and the new master gave their numbers to new messages; delivery follows the new master from there.
  */
 import type { Envelope } from './room-messages.js';
 
@@ -37,6 +39,8 @@ export interface FeedOptions {
 }
 
 const MAX_ROUNDS = 32;
+/** Recent messages remembered to tell a repeat (dropped) from a reused number (a failover lost writes). */
+const RECENT = 1024;
 
 export class RoomFeed {
   readonly #io: FeedIo;
@@ -45,6 +49,8 @@ export class RoomFeed {
   /** The next number to deliver; 0 until `start()` has read the position. */
   #next = 0;
   readonly #pending = new Map<number, Envelope>();
+  /** seq -> JSON of the recently delivered (the strings already held: no copy). */
+  readonly #recent = new Map<number, string>();
   #repairing: Promise<void> | null = null;
   #again = false;
   #closed = false;
@@ -90,8 +96,12 @@ export class RoomFeed {
       else this.#newEpoch(env.epoch);
     }
     if (env.seq < this.#next) {
-      this.duplicates++;
-      return;
+      const seen = this.#recent.get(env.seq);
+      if (seen === undefined || seen === env.json) {
+        this.duplicates++;
+        return;
+      }
+      this.#reused(env.seq);
     }
     if (env.seq === this.#next) {
       this.#deliver(env);
@@ -115,11 +125,22 @@ export class RoomFeed {
   close(): void {
     this.#closed = true;
     this.#pending.clear();
+    this.#recent.clear();
   }
 
   #deliver(env: Envelope): void {
     this.#next = env.seq + 1;
+    this.#recent.set(env.seq, env.json);
+    this.#recent.delete(env.seq - RECENT);
     this.#io.deliver(env);
+  }
+
+  /** Number `seq` was delivered with other content: Redis lost writes from `seq` on; follow what it has now. */
+  #reused(seq: number): void {
+    this.#io.resync(this.#epoch, seq, seq);
+    for (const s of this.#recent.keys()) if (s >= seq) this.#recent.delete(s);
+    this.#pending.clear();
+    this.#next = seq;
   }
 
   #drain(): void {
@@ -139,6 +160,7 @@ export class RoomFeed {
     this.#epoch = epoch;
     this.#next = 1;
     this.#pending.clear();
+    this.#recent.clear();
   }
 
   #repair(): void {
@@ -175,6 +197,8 @@ export class RoomFeed {
       this.#again = true;
       return;
     }
+    // The head is behind what was delivered: a failover lost the last writes; their numbers will be given again.
+    if (page.seq < this.#next - 1) this.#reused(page.seq + 1);
     const first = page.messages[0];
     if (first === undefined) {
       if (page.seq >= this.#next) this.#lost(page.seq + 1);

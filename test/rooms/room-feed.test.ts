@@ -113,3 +113,30 @@ test('a failed read is reported and tried again on the next message', async () =
   await feed.settled();
   assert.deepEqual(events, ['failed down', '4', '5', '6', '7']);
 });
+
+test('a number delivered before that comes again with other content (a failover lost writes) is a resync, then followed', async () => {
+  const h = { seq: 0, epoch: '', kept: [] as number[] };
+  const { feed, out } = rig(h);
+  await feed.start();
+  feed.onLive(env(1));
+  feed.onLive(env(2));
+  feed.onLive(env(2));
+  feed.onLive({ ...env(2), json: '{"other":1}' });
+  feed.onLive(env(3));
+  assert.deepEqual(out, ['E:1', 'E:2', 'resync E 2->2', 'E:2', 'E:3']);
+  assert.equal(feed.duplicates, 1);
+});
+
+test('catchUp finding the head behind what was delivered follows the new master from its head', async () => {
+  const h = { seq: 5, epoch: 'E', kept: [5] };
+  const { feed, out } = rig(h);
+  await feed.start();
+  feed.onLive(env(6));
+  feed.onLive(env(7));
+  h.seq = 6;
+  h.kept = [6];
+  feed.catchUp();
+  await feed.settled();
+  feed.onLive({ ...env(7), json: '{"new":1}' });
+  assert.deepEqual(out, ['E:6', 'E:7', 'resync E 7->7', 'E:7']);
+});
