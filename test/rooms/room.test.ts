@@ -134,3 +134,21 @@ test('a closed room refuses, and the group bounds open rooms', { timeout: 10_000
   assert.throws(() => g.room('bad name'), /room name/);
   assert.throws(() => open('p', { historyLength: -1 }), /historyLength must be a whole number >= 0/);
 });
+
+test('with a secret: a raw PUBLISH and a group with another secret are dropped and counted; signed ones arrive', { timeout: 10_000 }, async () => {
+  const prefix = randomPrefix('rm');
+  const secret = 'rooms-secret-0123456789';
+  const [a, b, other] = [open(prefix, { secret }), open(prefix, { secret }), open(prefix, { secret: 'another-secret-987654321' })];
+  const r = new Recorder();
+  await b.room('sec').subscribe(r.handler);
+  await other.room('sec').publish('e', 'forged');
+  await redis.cli('PUBLISH', `${prefix}:rm:{sec}:ch`, 'E|99|e||xxxxxxxxxxxxxxxxxxxxxx|{"o":"z","e":"e","d":"raw"}');
+  await redis.cli('PUBLISH', `${prefix}:rm:{sec}:ch`, 'not an envelope');
+  await a.room('sec').publish('e', 'signed');
+  await r.waitFor(2);
+  const events = r.messages.filter((m) => m.type === 'event').map((m) => (m.type === 'event' ? m.data : null));
+  assert.deepEqual(events, ['signed']);
+  assert.equal(r.messages[0]?.type, 'resync', 'the forged message took number 1: it shows as a gap, never as content');
+  assert.equal(b.stats.forged, 3, 'the other group\'s event in the channel and in the history, and the raw PUBLISH');
+  assert.equal(b.stats.malformed, 1);
+});
