@@ -12,3 +12,4 @@ export { ReadyGate, MAX_READY_WAITERS } from './ready-gate.js';
 export { keysOf, loadLua, luaScripts } from './lua.js';
 export { hashTag, keyBase } from './keys.js';
 export { ChannelSubscription, type ChannelSubscriptionOptions } from './channel-subscription.js';
+export { ScriptCaller, replyArray, replyNumber } from './script-caller.js';

@@ -3,8 +3,7 @@
  * round trip; Redis errors come back as `StoreUnavailableError` (retry later) or `StoreScriptError` (a bug).
  * Nothing here retries or decides: `rooms/` does.
  */
-import { StoreScriptError } from '../../errors.js';
-import { ReadyGate, defineScripts, runScript, toStoreError, type RedisClient, type StoreScript } from '../../redis/index.js';
+import { ScriptCaller, replyArray as array, replyNumber as num, type RedisClient, type StoreScript } from '../../redis/index.js';
 import type { RoomKeys } from './keys.js';
 import { ROOM_SCRIPTS } from './scripts.js';
 
@@ -43,16 +42,11 @@ export type MergeResult =
   | { readonly applied: false; readonly version: number };
 
 export class RoomStore {
-  readonly #client: RedisClient;
-  readonly #gate: ReadyGate;
-  readonly #waitMs: number;
+  readonly #calls: ScriptCaller;
 
   /** `waitMs`: how long a call waits for a connection that is not ready (ms). */
   constructor(client: RedisClient, waitMs: number) {
-    this.#client = client;
-    this.#waitMs = waitMs;
-    defineScripts(client, ROOM_SCRIPTS);
-    this.#gate = new ReadyGate(client);
+    this.#calls = new ScriptCaller(client, ROOM_SCRIPTS, waitMs);
   }
 
   async publish(k: RoomKeys, o: AppendOptions, body: string): Promise<Appended> {
@@ -115,12 +109,7 @@ export class RoomStore {
 
   /** Deletes the shared state (one DEL); whether there was one. The version goes on from where it was. */
   async deleteState(k: RoomKeys): Promise<boolean> {
-    await this.#ready();
-    try {
-      return (await this.#client.del(k.state)) > 0;
-    } catch (err) {
-      throw toStoreError(err, DEL);
-    }
+    return (await this.#calls.command('DEL', (c) => c.del(k.state))) > 0;
   }
 
   async state(k: RoomKeys): Promise<StateRead> {
@@ -140,21 +129,10 @@ export class RoomStore {
     return { seq: num(a[0]), epoch: String(a[1]), messages };
   }
 
-  #ready(): Promise<void> {
-    return this.#gate.ready ? Promise.resolve() : this.#gate.wait(Date.now() + this.#waitMs);
-  }
-
-  async #run(script: StoreScript, keys: string[], args: string[]): Promise<unknown> {
-    await this.#ready();
-    try {
-      return await runScript(this.#client, script, keys, args);
-    } catch (err) {
-      throw toStoreError(err, script);
-    }
+  #run(script: StoreScript, keys: string[], args: string[]): Promise<unknown> {
+    return this.#calls.run(script, keys, args);
   }
 }
-
-const DEL: StoreScript = { command: 'DEL', numberOfKeys: 1, lua: '' };
 
 function head(k: RoomKeys, o: AppendOptions): string[] {
   return [k.channel, String(o.historyLength), String(o.historyMaxAgeMs), o.sharded ? '1' : '0'];
@@ -167,14 +145,4 @@ function presenceKeys(k: RoomKeys): string[] {
 function appended(script: StoreScript, reply: unknown): Appended {
   const a = array(script, reply);
   return { seq: num(a[0]), epoch: String(a[1]) };
-}
-
-function num(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  return Number.isFinite(n) ? n : 0;
-}
-
-function array(script: StoreScript, reply: unknown): unknown[] {
-  if (Array.isArray(reply)) return reply;
-  throw new StoreScriptError(`script ${script.command} answered ${JSON.stringify(reply)}`);
 }

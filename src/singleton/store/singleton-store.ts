@@ -5,9 +5,9 @@
  */
 import { StoreScriptError } from '../../errors.js';
 import {
-  ReadyGate,
-  defineScripts,
-  runScript,
+  ScriptCaller,
+  replyArray as array,
+  replyNumber as num,
   runScriptConfirmed,
   toStoreError,
   type RedisClient,
@@ -76,23 +76,20 @@ const CONFIRM_TIMEOUT_MS = 100;
 export class SingletonStore {
   readonly keyPrefix: string;
   readonly #client: RedisClient;
-  readonly #gate: ReadyGate;
+  readonly #calls: ScriptCaller;
   readonly #keys = new Map<string, SingletonKeys>();
-  readonly #waitMs: number;
   readonly #confirmReplicas: number;
 
   /** `waitMs`: how long a call waits for a connection that is not ready (ms). */
   constructor(client: RedisClient, keyPrefix: string, options: { waitMs: number; confirmReplicas: number }) {
     this.keyPrefix = keyPrefix;
     this.#client = client;
-    this.#waitMs = options.waitMs;
     this.#confirmReplicas = options.confirmReplicas;
-    defineScripts(client, SINGLETON_SCRIPTS);
-    this.#gate = new ReadyGate(client);
+    this.#calls = new ScriptCaller(client, SINGLETON_SCRIPTS, options.waitMs);
   }
 
   get ready(): boolean {
-    return this.#gate.ready;
+    return this.#calls.ready;
   }
 
   /** The keys of `name` (built once per name). */
@@ -166,7 +163,7 @@ export class SingletonStore {
     let reply: unknown;
     let confirmed = !confirm;
     if (confirm) {
-      await this.#ready();
+      await this.#calls.whenReady();
       try {
         const out = await runScriptConfirmed(this.#client, s, keys, args, this.#confirmReplicas, CONFIRM_TIMEOUT_MS);
         reply = out.reply;
@@ -197,54 +194,22 @@ export class SingletonStore {
 
   /** A message outside a commit (a refusal, an error, a repeated answer). */
   async publish(channel: string, message: string): Promise<void> {
-    await this.#ready();
-    try {
-      await this.#client.publish(channel, message);
-    } catch (err) {
-      throw toStoreError(err, PUBLISH);
-    }
+    await this.#calls.command('PUBLISH', (c) => c.publish(channel, message));
   }
 
   /** The Redis server's clock (ms). */
   async time(): Promise<number> {
-    await this.#ready();
-    try {
-      const [s, us] = await this.#client.time();
-      return Number(s) * 1000 + Math.floor(Number(us) / 1000);
-    } catch (err) {
-      throw toStoreError(err, TIME);
-    }
+    const [s, us] = await this.#calls.command('TIME', (c) => c.time());
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
   }
 
-  #ready(): Promise<void> {
-    return this.#gate.ready ? Promise.resolve() : this.#gate.wait(Date.now() + this.#waitMs);
-  }
-
-  async #run(script: StoreScript, keys: string[], args: string[]): Promise<unknown> {
-    await this.#ready();
-    try {
-      return await runScript(this.#client, script, keys, args);
-    } catch (err) {
-      throw toStoreError(err, script);
-    }
+  #run(script: StoreScript, keys: string[], args: string[]): Promise<unknown> {
+    return this.#calls.run(script, keys, args);
   }
 }
-
-const PUBLISH: StoreScript = { command: 'PUBLISH', numberOfKeys: 0, lua: '' };
-const TIME: StoreScript = { command: 'TIME', numberOfKeys: 0, lua: '' };
 
 function int(n: number): string {
   return Number.isFinite(n) ? String(Math.trunc(n)) : '0';
-}
-
-function num(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  return Number.isFinite(n) ? n : 0;
-}
-
-function array(script: StoreScript, reply: unknown): unknown[] {
-  if (Array.isArray(reply)) return reply;
-  throw new StoreScriptError(`script ${script.command} answered ${JSON.stringify(reply)}`);
 }
 
 function pairs(v: unknown): Map<string, string> {
