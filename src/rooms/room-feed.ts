@@ -77,11 +77,10 @@ export class RoomFeed {
     if (this.#closed) return;
     this.#epoch = head.epoch;
     this.#next = head.seq + 1;
-    for (const seq of [...this.#pending.keys()].sort((a, b) => a - b)) {
-      const env = this.#pending.get(seq) as Envelope;
-      this.#pending.delete(seq);
-      this.onLive(env);
-    }
+    // Taken out first: delivering one drains the ones after it from #pending.
+    const held = [...this.#pending.values()].sort((a, b) => a.seq - b.seq);
+    this.#pending.clear();
+    for (const env of held) this.onLive(env);
   }
 
   /** A message from the channel. */

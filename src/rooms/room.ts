@@ -118,9 +118,20 @@ export class Room {
     if (from !== undefined && (!Number.isSafeInteger(from) || from < 1)) throw new TypeError(`fromSeq must be a whole number >= 1, got ${String(from)}`);
     const feed = await this.#listen();
     const sub: Subscriber = { handler, next: feed.next, queue: null, overflowed: false };
-    // Another epoch, or a number this numbering has not reached: the client's position is from before Redis lost the room.
-    const otherEpoch = (options.epoch !== undefined && options.epoch !== feed.epoch) || (from !== undefined && from > feed.next);
-    if (from !== undefined && (from < feed.next || otherEpoch)) {
+    const otherEpoch = options.epoch !== undefined && options.epoch !== feed.epoch;
+    if (from !== undefined && !otherEpoch && from > feed.next) {
+      // Ahead of this instance's feed: the feed is a moment behind (the number exists in Redis: the feed brings it),
+      // or the position is from a numbering Redis lost. The subscriber is held meanwhile, so nothing is missed.
+      sub.queue = [];
+      this.#subs.add(sub);
+      const head = await this.#read(0, 0);
+      if (head.epoch === feed.epoch && from <= head.seq + 1) {
+        sub.next = from;
+        release(sub, this.#call);
+      } else {
+        await this.#catchUp(sub, feed, null, from);
+      }
+    } else if (from !== undefined && (from < feed.next || otherEpoch)) {
       sub.queue = [];
       this.#subs.add(sub);
       await this.#catchUp(sub, feed, otherEpoch ? null : from, from);
@@ -146,8 +157,9 @@ export class Room {
     const metaJson = meta === undefined ? 'null' : JSON.stringify(meta);
     this.#members.set(member, metaJson);
     this.#arm();
+    const sent = Date.now();
     const r = await this.#link.store.join(this.keys, this.#append, this.#body.join(member, metaJson), member, this.#link.instanceId, metaJson, this.options.presenceTtlMs);
-    this.#renewedAt = Date.now();
+    this.#renewedAt = sent;
     return r.seq;
   }
 
@@ -377,8 +389,7 @@ export class Room {
   /** One timer while there are local members or subscribers: renews presence and expires dead instances. */
   #arm(): void {
     if (this.#timer !== undefined || this.#closed) return;
-    const every = Math.min(Math.floor(this.options.presenceTtlMs / 3), 1000);
-    this.#timer = setInterval(() => void this.#tick(), every);
+    this.#timer = setInterval(() => void this.#tick(), tickEvery(this.options.presenceTtlMs));
     this.#timer.unref();
   }
 
@@ -390,9 +401,13 @@ export class Room {
 
   async #tick(): Promise<void> {
     try {
-      if (this.#members.size > 0 && Date.now() - this.#renewedAt >= this.options.presenceTtlMs / 3) {
-        await this.#link.store.renew(this.keys, this.#link.instanceId, this.options.presenceTtlMs);
-        this.#renewedAt = Date.now();
+      const ttl = this.options.presenceTtlMs;
+      const now = Date.now();
+      // Renewed now unless the next tick still comes within a third of the TTL of the last renewal (counted from
+      // when it was sent): a pause of up to two thirds of the TTL expires nobody.
+      if (this.#members.size > 0 && now - this.#renewedAt + tickEvery(ttl) > ttl / 3) {
+        await this.#link.store.renew(this.keys, this.#link.instanceId, ttl);
+        this.#renewedAt = now;
       }
       await this.#sweep();
     } catch (err) {
@@ -428,6 +443,11 @@ export class Room {
     }
     return state;
   }
+}
+
+/** How often a room's presence timer ticks (ms): a third of the TTL, at most a second (the sweep's pace). */
+function tickEvery(ttlMs: number): number {
+  return Math.min(Math.floor(ttlMs / 3), 1000);
 }
 
 function checkMember(member: unknown): asserts member is string {

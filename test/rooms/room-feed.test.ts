@@ -140,3 +140,24 @@ test('catchUp finding the head behind what was delivered follows the new master 
   feed.onLive({ ...env(7), json: '{"new":1}' });
   assert.deepEqual(out, ['E:6', 'E:7', 'resync E 7->7', 'E:7']);
 });
+
+test('two or more messages held across start() are all delivered, in order', async () => {
+  let release: () => void = () => undefined;
+  const delivered: number[] = [];
+  const feed = new RoomFeed(
+    {
+      read: () => new Promise((r) => (release = () => r({ seq: 0, epoch: 'E', messages: [] }))),
+      deliver: (e) => delivered.push(e.seq),
+      resync: () => undefined,
+      failed: () => undefined,
+    },
+    { maxPending: 100, pageSize: 10 },
+  );
+  const started = feed.start();
+  feed.onLive(env(2));
+  feed.onLive(env(1));
+  feed.onLive(env(3));
+  release();
+  await started;
+  assert.deepEqual(delivered, [1, 2, 3]);
+});

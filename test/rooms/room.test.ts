@@ -152,3 +152,21 @@ test('with a secret: a raw PUBLISH and a group with another secret are dropped a
   assert.equal(b.stats.forged, 3, 'the other group\'s event in the channel and in the history, and the raw PUBLISH');
   assert.equal(b.stats.malformed, 1);
 });
+
+test('a client ahead of this instance\'s feed by a moment (same epoch) gets no resync and nothing below fromSeq', { timeout: 20_000 }, async () => {
+  const prefix = randomPrefix('rm');
+  const [a, b] = [open(prefix), open(prefix)];
+  await a.room('lag').subscribe(() => undefined);
+  await b.room('lag').subscribe(() => undefined);
+  await a.room('lag').publish('chat', 'first');
+  const { epoch } = await a.room('lag').getState();
+  for (let i = 0; i < 50; i++) {
+    const seq = await a.room('lag').publish('chat', { i });
+    const got = new Recorder();
+    const unsubscribe = await b.room('lag').subscribe(got.handler, { fromSeq: seq + 1, epoch });
+    const next = await a.room('lag').publish('chat', { after: i });
+    await got.waitFor(1);
+    assert.deepEqual(got.messages.map((m) => `${m.type}:${m.seq}`), [`event:${next}`]);
+    await unsubscribe();
+  }
+});
