@@ -218,17 +218,20 @@ export class Room {
   }
 
   /**
-   * Optimistic update: `fn` gets the state and returns the next one (or changes it in place); the fields that
+   * Optimistic update: `fn` gets the state and returns the next one (or changes it in place; it may be async); the fields that
    * differ are written only if nobody changed the state meanwhile, else `fn` runs again on the newer state, up to
    * `maxAttempts` times (then `ROOM_CONFLICT`). Resolves with the state written.
    */
-  async updateState<S extends Record<string, unknown>>(fn: (state: S) => S | void, options: { maxAttempts?: number } = {}): Promise<RoomState<S>> {
+  async updateState<S extends Record<string, unknown>>(
+    fn: (state: S) => S | void | Promise<S | void>,
+    options: { maxAttempts?: number } = {},
+  ): Promise<RoomState<S>> {
     this.#open();
     const attempts = options.maxAttempts ?? 10;
     for (let i = 0; i < attempts; i++) {
       const read = await this.#link.store.state(this.keys);
       const state = this.#decode(read.fields) as S;
-      const next = (fn(state) ?? state) as Record<string, unknown>;
+      const next = ((await fn(state)) ?? state) as Record<string, unknown>;
       const { set, del } = diffFields(read.fields, next);
       if (set.length === 0 && del.length === 0) return { state: next as S, version: read.version, seq: read.seq, epoch: read.epoch };
       const r = await this.#link.store.merge(this.keys, this.#append, this.#body.state(set, del), read.version, set, del);

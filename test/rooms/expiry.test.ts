@@ -7,42 +7,25 @@
  * schedule allows (just before a renewal is due), then resumed (SIGCONT): nothing expires. And the schedule itself:
  * presence is renewed every third of the TTL, so a pause shorter than two thirds of it never costs a member.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomPrefix, startRedisServer, waitFor, type RedisServer } from '../helpers/redis.js';
+import { randomPrefix, waitFor } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 import type { RoomMember } from '../../src/rooms/index.js';
-import { openAll, startRoomInstance, stopAll, type RoomClient, type RoomInstance } from './instances.js';
+import { instanceRig, openAll, type RoomClient, type RoomInstance } from './instances.js';
 
 const TTL = 2000;
 
-let redis: RedisServer;
-const instances: RoomInstance[] = [];
-const clients: RoomClient[] = [];
-before(async () => {
-  redis = await startRedisServer();
-});
-after(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await stopAll(instances);
-  await redis?.stop();
-});
-
-async function start(prefix: string, n: number): Promise<RoomInstance[]> {
-  const started = await Promise.all(Array.from({ length: n }, () => startRoomInstance(redis.url, prefix, { presenceTtlMs: TTL })));
-  instances.push(...started);
-  return started;
-}
+const rig = instanceRig();
+const start = (prefix: string, n: number): Promise<RoomInstance[]> => rig.start(prefix, n, { presenceTtlMs: TTL });
 
 async function members(inst: RoomInstance, count: number, room: string, name: string): Promise<RoomClient[]> {
-  const opened = await openAll(Array.from({ length: count }, (_, i) => `${name}${i}`), (m) => inst.connect(room, m));
-  clients.push(...opened);
-  return opened;
+  return rig.track(await openAll(Array.from({ length: count }, (_, i) => `${name}${i}`), (m) => inst.connect(room, m)));
 }
 
 /** Server ms until which `instanceId` is alive in `room`, as Redis holds it (null when absent). */
 async function aliveUntil(prefix: string, room: string, instanceId: string): Promise<number | null> {
-  const v = (await redis.cli('HGET', `${prefix}:rm:{${room}}:instances`, instanceId)).trim();
+  const v = (await rig.redis.cli('HGET', `${prefix}:rm:{${room}}:instances`, instanceId)).trim();
   return v === '' ? null : Number(v);
 }
 
@@ -86,7 +69,7 @@ test('kill -9 of an instance with 100 members: exactly those 100 leave as expire
   const left = await s2.ask<RoomMember[]>('members', { room: 'x' });
   assert.equal(left.length, 40);
   assert.ok(left.every((m) => m.instanceId === s1.instanceId || m.instanceId === s2.instanceId), 'only the survivors\' members are listed');
-  assert.equal((await redis.cli('HLEN', `${prefix}:rm:{x}:members`)).trim(), '40', 'the presence hash holds only the 40');
+  assert.equal((await rig.redis.cli('HLEN', `${prefix}:rm:{x}:members`)).trim(), '40', 'the presence hash holds only the 40');
 });
 
 test('SIGSTOP of an instance for half the TTL, at the latest point its renewal schedule allows, then SIGCONT: nothing expires', { timeout: 30_000 }, async () => {

@@ -5,12 +5,12 @@
  * exactly once, in the room's order (consecutive sequence numbers up to the last one, none twice, none missing),
  * and nothing of any other room.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
+import { randomPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 import type { RoomMember } from '../../src/rooms/index.js';
-import { assertConsecutive, openAll, startRoomInstance, stopAll, type RoomClient, type RoomInstance } from './instances.js';
+import { assertConsecutive, instanceRig, openAll, type RoomClient, type RoomInstance } from './instances.js';
 
 const INSTANCES = 4;
 const PER_INSTANCE = 250;
@@ -19,24 +19,14 @@ const ROOMS = 10;
 const BY_CLIENT = 10;
 const BY_INSTANCE = 10;
 
-let redis: RedisServer;
-let instances: RoomInstance[] = [];
-let clients: RoomClient[] = [];
-before(async () => {
-  redis = await startRedisServer();
-});
-after(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await stopAll(instances);
-  await redis?.stop();
-});
+const rig = instanceRig();
 
 test('1,000 WebSocket members on 4 instances in 10 rooms: each gets every message of its room once, in order, and none of another room', { timeout: 60_000 }, async () => {
   const prefix = randomPrefix('rm-fanout');
-  instances = await Promise.all(Array.from({ length: INSTANCES }, () => startRoomInstance(redis.url, prefix)));
+  const instances = await rig.start(prefix, INSTANCES);
   // Client k: on instance k % 4, in room (k / 4) % 10: 100 members per room, 25 of them on each instance.
   const specs = Array.from({ length: INSTANCES * PER_INSTANCE }, (_, k) => ({ k, inst: k % INSTANCES, room: `room-${Math.floor(k / INSTANCES) % ROOMS}` }));
-  clients = await openAll(specs, (s) => (instances[s.inst] as RoomInstance).connect(s.room, `m${s.k}`), 100);
+  const clients = rig.track(await openAll(specs, (s) => (instances[s.inst] as RoomInstance).connect(s.room, `m${s.k}`), 100));
   assert.equal(clients.length, 1000);
 
   for (let r = 0; r < ROOMS; r++) {

@@ -4,11 +4,13 @@
  * multi-instance tests (fan-out, traffic, expiry, state under load, subscriber faults).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { decodeJson, type RoomGroupOptions, type RoomGroupStats, type RoomMessage } from '../../src/rooms/index.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/room-instance.js', import.meta.url));
 
@@ -228,4 +230,42 @@ export function assertConsecutive(seqs: readonly number[], what: string): void {
       throw new Error(`${what}: seq ${seqs[i]} after ${seqs[i - 1]} (at ${i} of ${seqs.length})`);
     }
   }
+}
+
+export interface InstanceRig {
+  /** The file's private redis-server. */
+  readonly redis: RedisServer;
+  /** Starts `n` instances on it (stopped after the file). */
+  start(keyPrefix: string, n: number, options?: RoomGroupArgs): Promise<RoomInstance[]>;
+  /** Closes `clients` after the file; returns them. */
+  track(clients: RoomClient[]): RoomClient[];
+}
+
+/** What every multi-instance file needs: a redis-server, and instances and clients all stopped after the file. */
+export function instanceRig(): InstanceRig {
+  let redis: RedisServer | undefined;
+  const instances: RoomInstance[] = [];
+  const clients: RoomClient[] = [];
+  before(async () => {
+    redis = await startRedisServer();
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await stopAll(instances);
+    await redis?.stop();
+  });
+  return {
+    get redis() {
+      return redis as RedisServer;
+    },
+    async start(keyPrefix, n, options = {}) {
+      const started = await Promise.all(Array.from({ length: n }, () => startRoomInstance((redis as RedisServer).url, keyPrefix, options)));
+      instances.push(...started);
+      return started;
+    },
+    track(opened) {
+      clients.push(...opened);
+      return opened;
+    },
+  };
 }

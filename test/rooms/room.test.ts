@@ -115,8 +115,8 @@ test('updateState retries on a newer version; ROOM_CONFLICT after maxAttempts', 
   assert.equal(state.n, 20);
   assert.equal(version, 21);
   await assert.rejects(
-    a.room('u').updateState<{ n: number }>((s) => {
-      void b.room('u').mergeState({ n: -1 });
+    a.room('u').updateState<{ n: number }>(async (s) => {
+      await b.room('u').mergeState({ n: -1 });
       return { n: s.n + 100 };
     }, { maxAttempts: 1 }),
     (err: unknown) => err instanceof RoomError && err.code === 'KW_ERR_ROOM_CONFLICT',

@@ -7,33 +7,23 @@
  * its own; and a subscriber on every instance saw the 2,000 `state` messages in version order, each with the patch
  * its call wrote.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomPrefix, startRedisServer, type RedisServer } from '../helpers/redis.js';
+import { randomPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 import type { RoomState } from '../../src/rooms/index.js';
 import { ownField, ownValue, patchFor, sharedField, sharedValue, SHARED_FIELDS } from './fixtures/patches.js';
-import { openAll, startRoomInstance, stopAll, type RoomClient, type RoomInstance } from './instances.js';
+import { instanceRig, openAll, type RoomClient, type RoomInstance } from './instances.js';
 
 const INSTANCES = 4;
 const CALLS = 500;
 const TOTAL = INSTANCES * CALLS;
 
-let redis: RedisServer;
-let instances: RoomInstance[] = [];
-let watchers: RoomClient[] = [];
-before(async () => {
-  redis = await startRedisServer();
-});
-after(async () => {
-  await Promise.all(watchers.map((c) => c.close()));
-  await stopAll(instances);
-  await redis?.stop();
-});
+const rig = instanceRig();
 
 /** The raw hash: field -> the text Redis holds (redis-cli prints a non-tty reply raw, one line each). */
 async function rawHash(key: string): Promise<Map<string, string>> {
-  const lines = (await redis.cli('HGETALL', key)).split('\n');
+  const lines = (await rig.redis.cli('HGETALL', key)).split('\n');
   if (lines.at(-1) === '') lines.pop();
   const out = new Map<string, string>();
   for (let i = 0; i + 1 < lines.length; i += 2) out.set(lines[i] as string, lines[i + 1] as string);
@@ -43,9 +33,9 @@ async function rawHash(key: string): Promise<Map<string, string>> {
 test('4 instances x 500 concurrent mergeState on one room: no field lost, values byte-identical, version +2,000, 2,000 state messages in order', { timeout: 60_000 }, async () => {
   const prefix = randomPrefix('rm-state');
   const stateKey = `${prefix}:rm:{s}:state`;
-  instances = await Promise.all(Array.from({ length: INSTANCES }, () => startRoomInstance(redis.url, prefix)));
+  const instances = await rig.start(prefix, INSTANCES);
   const tags = instances.map((_, n) => `i${n}`);
-  watchers = await openAll(instances, (inst) => inst.connect('s'));
+  const watchers = rig.track(await openAll(instances, (inst) => inst.connect('s')));
   // Something there already: the changes go on from its version.
   await instances[0]!.ask('publish', { room: 's', n: 3 });
   await (instances[0] as RoomInstance).ask('merge', { room: 's', tag: 'pre', n: 2 });
@@ -101,9 +91,9 @@ test('4 instances x 500 concurrent mergeState on one room: no field lost, values
   assert.equal(raw.size, expectedText.size, 'no field lost, none extra');
   for (const [field, text] of expectedText) assert.equal(raw.get(field), text, `raw text of ${field}`);
   // The same, one field at a time, for each kind of value.
-  for (let i = 0; i < 6; i++) assert.equal((await redis.cli('HGET', stateKey, ownField('i3', i))).replace(/\n$/, ''), ownValue('i3', i).text);
-  assert.equal((await redis.cli('HGET', stateKey, ownField('i1', 2))).trim(), '9007199254740993');
-  assert.equal((await redis.cli('HGET', stateKey, ownField('i1', 0))).trim(), '[]');
+  for (let i = 0; i < 6; i++) assert.equal((await rig.redis.cli('HGET', stateKey, ownField('i3', i))).replace(/\n$/, ''), ownValue('i3', i).text);
+  assert.equal((await rig.redis.cli('HGET', stateKey, ownField('i1', 2))).trim(), '9007199254740993');
+  assert.equal((await rig.redis.cli('HGET', stateKey, ownField('i1', 0))).trim(), '[]');
 
   for (const inst of instances) {
     const read = await inst.ask<RoomState<Record<string, unknown>>>('state', { room: 's' });

@@ -6,23 +6,13 @@
  * and B all of `quiet`'s. Then B gets two subscribers in `busy`: it subscribes the channel, receives, keeps it while
  * one is left, and unsubscribes when the last one leaves (NUMSUB drops, nothing more arrives on B).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomPrefix, startRedisServer, waitFor, type RedisServer } from '../helpers/redis.js';
+import { randomPrefix, waitFor } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
-import { channelOf, numsub, openAll, startRoomInstance, stopAll, type RoomClient, type RoomInstance } from './instances.js';
+import { channelOf, instanceRig, numsub, openAll, type RoomClient, type RoomInstance } from './instances.js';
 
-let redis: RedisServer;
-let instances: RoomInstance[] = [];
-const clients: RoomClient[] = [];
-before(async () => {
-  redis = await startRedisServer();
-});
-after(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await stopAll(instances);
-  await redis?.stop();
-});
+const rig = instanceRig();
 
 /** Messages of room channels that arrived on `inst`'s subscriber connection, per channel. */
 async function roomDeliveries(inst: RoomInstance): Promise<Record<string, number>> {
@@ -36,10 +26,10 @@ test('an instance with no subscriber in a room receives none of its traffic, and
   const prefix = randomPrefix('rm-traffic');
   const busy = channelOf(prefix, 'busy');
   const quiet = channelOf(prefix, 'quiet');
-  const [a, b, c] = (instances = await Promise.all([0, 1, 2].map(() => startRoomInstance(redis.url, prefix)))) as [RoomInstance, RoomInstance, RoomInstance];
+  const [a, b, c] = (await rig.start(prefix, 3)) as [RoomInstance, RoomInstance, RoomInstance];
   const onA = await openAll(Array.from({ length: 10 }, (_, i) => i), (i) => a.connect('busy', `a${i}`));
   const onB = await openAll(Array.from({ length: 5 }, (_, i) => i), (i) => b.connect('quiet', `b${i}`));
-  clients.push(...onA, ...onB);
+  rig.track([...onA, ...onB]);
 
   // Everybody publishes into busy (a publisher need not subscribe); A publishes into quiet.
   await Promise.all([
@@ -55,8 +45,8 @@ test('an instance with no subscriber in a room receives none of its traffic, and
   await until(() => onA.every((x) => x.messages.at(-1)?.seq === busySeq) && onB.every((x) => x.messages.at(-1)?.seq === quietSeq), 10_000, 'every message delivered');
   await new Promise((r) => setTimeout(r, 200));
 
-  assert.equal(await numsub(redis.cli, busy), 1, 'only A is subscribed to busy');
-  assert.equal(await numsub(redis.cli, quiet), 1, 'only B is subscribed to quiet');
+  assert.equal(await numsub(rig.redis.cli, busy), 1, 'only A is subscribed to busy');
+  assert.equal(await numsub(rig.redis.cli, quiet), 1, 'only B is subscribed to quiet');
   // A subscribed before its first member joined: every message of busy came over its connection, once.
   assert.deepEqual(await roomDeliveries(a), { [busy]: busySeq });
   assert.deepEqual(await roomDeliveries(b), { [quiet]: quietSeq }, 'B received quiet only, none of busy');
@@ -64,8 +54,8 @@ test('an instance with no subscriber in a room receives none of its traffic, and
 
   // Two subscribers in busy on B: B subscribes its channel and gets its traffic.
   const [x, y] = (await openAll(['bx', 'by'], (m) => b.connect('busy', m))) as [RoomClient, RoomClient];
-  clients.push(x, y);
-  assert.equal(await numsub(redis.cli, busy), 2);
+  rig.track([x, y]);
+  assert.equal(await numsub(rig.redis.cli, busy), 2);
   await a.ask('publish', { room: 'busy', n: 20 });
   const seq1 = await seqOf(a, 'busy');
   await until(() => x.messages.at(-1)?.seq === seq1 && y.messages.at(-1)?.seq === seq1, 5000, 'B\'s subscribers to get busy');
@@ -75,7 +65,7 @@ test('an instance with no subscriber in a room receives none of its traffic, and
   // One leaves: B keeps the channel for the other.
   await x.close();
   await waitFor('B to have one subscriber in busy', async () => (await b.stats()).rooms.find((r) => r.name === 'busy')?.subscribers === 1, 5000);
-  assert.equal(await numsub(redis.cli, busy), 2, 'B still subscribed for its remaining subscriber');
+  assert.equal(await numsub(rig.redis.cli, busy), 2, 'B still subscribed for its remaining subscriber');
   await a.ask('publish', { room: 'busy', n: 10 });
   const seq2 = await seqOf(a, 'busy');
   await until(() => y.messages.at(-1)?.seq === seq2, 5000, 'the remaining subscriber to get busy');
@@ -84,7 +74,7 @@ test('an instance with no subscriber in a room receives none of its traffic, and
 
   // The last one leaves: B unsubscribes, and busy's traffic no longer reaches it.
   await y.close();
-  await waitFor('NUMSUB of busy to drop to 1', async () => (await numsub(redis.cli, busy)) === 1, 5000);
+  await waitFor('NUMSUB of busy to drop to 1', async () => (await numsub(rig.redis.cli, busy)) === 1, 5000);
   assert.equal((await b.stats()).rooms.find((r) => r.name === 'busy')?.subscribers, 0);
   const onB3 = (await roomDeliveries(b))[busy] ?? 0;
   await a.ask('publish', { room: 'busy', n: 100 });
