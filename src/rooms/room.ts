@@ -61,6 +61,8 @@ export class Room {
   #opening: Promise<RoomFeed> | null = null;
   #timer: NodeJS.Timeout | undefined;
   #renewedAt = 0;
+  /** Every instance's alive-until (server ms) at this instance's last look, and when that was. */
+  #alive: { until: ReadonlyMap<string, number>; serverMs: number; localMs: number } | null = null;
   #closed = false;
   readonly #onClose: (room: Room) => void;
   readonly #call = (sub: Subscriber, m: RoomMessage): void => {
@@ -402,20 +404,46 @@ export class Room {
     this.#timer = undefined;
   }
 
+  /**
+   * A renewal when one is due, and a look at every instance's liveness when this instance is the room's sweeper (the
+   * lowest id among those alive at its last look, itself included) or one it saw should have run out by now. So a
+   * room costs about one script per tick whatever the number of instances, and an expiry is still seen within a
+   * tick of the TTL, by the sweeper or, if it is the one that died, by the others.
+   */
   async #tick(): Promise<void> {
     try {
       const ttl = this.options.presenceTtlMs;
       const now = Date.now();
       // Renewed now unless the next tick still comes within a third of the TTL of the last renewal (counted from
       // when it was sent): a pause of up to two thirds of the TTL expires nobody.
-      if (this.#members.size > 0 && now - this.#renewedAt + tickEvery(ttl) > ttl / 3) {
-        await this.#link.store.renew(this.keys, this.#link.instanceId, ttl);
-        this.#renewedAt = now;
+      const renew = this.#members.size > 0 && now - this.#renewedAt + tickEvery(ttl) > ttl / 3;
+      if (!renew && !this.#mustLook(now)) return;
+      const r = await this.#link.store.tick(this.keys, this.#link.instanceId, ttl, renew);
+      if (renew) this.#renewedAt = now;
+      this.#alive = { until: r.alive, serverMs: r.nowMs, localMs: now };
+      for (const [instance, until] of r.alive) {
+        if (instance !== this.#link.instanceId && until < r.nowMs) {
+          await this.#sweep();
+          break;
+        }
       }
-      await this.#sweep();
     } catch (err) {
       this.#link.warn(err, `room ${this.name}: presence renewal failed`);
     }
+  }
+
+  #mustLook(now: number): boolean {
+    const seen = this.#alive;
+    if (seen === null) return true;
+    const server = seen.serverMs + (now - seen.localMs);
+    const self = this.#link.instanceId;
+    let lowest = self;
+    for (const [instance, until] of seen.until) {
+      if (instance === self) continue;
+      if (until < server) return true;
+      if (instance < lowest) lowest = instance;
+    }
+    return lowest === self;
   }
 
   /** Members of instances whose liveness ran out leave, each announced as `expired` (by any instance; once). */

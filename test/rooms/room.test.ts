@@ -170,3 +170,18 @@ test('a client ahead of this instance\'s feed by a moment (same epoch) gets no r
     await unsubscribe();
   }
 });
+
+test('the history is trimmed by age: past historyMaxAgeMs a subscriber from an old number gets a resync', { timeout: 10_000 }, async () => {
+  const prefix = randomPrefix('rm');
+  const g = open(prefix, { historyMaxAgeMs: 300 });
+  const room = g.room('aged');
+  for (let i = 0; i < 5; i++) await room.publish('e', i);
+  await new Promise((r) => setTimeout(r, 400));
+  await room.publish('e', 5);
+  assert.equal((await redis.cli('XLEN', `${prefix}:rm:{aged}:hist`)).trim(), '1');
+  const r = new Recorder();
+  await room.subscribe(r.handler, { fromSeq: 1 });
+  assert.deepEqual(r.messages.map((m) => `${m.type}:${m.seq}`), ['resync:6', 'event:6']);
+  for (let i = 0; i < 3; i++) await room.publish('e', 10 + i);
+  assert.equal((await redis.cli('XLEN', `${prefix}:rm:{aged}:hist`)).trim(), '4', 'young entries stay');
+});

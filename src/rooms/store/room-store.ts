@@ -67,9 +67,14 @@ export class RoomStore {
     return r === 0 ? null : appended(s, r);
   }
 
-  /** The server's clock (ms) when it was renewed. */
-  async renew(k: RoomKeys, instance: string, ttlMs: number): Promise<number> {
-    return num(await this.#run(ROOM_SCRIPTS.renew, [k.instances], [instance, String(ttlMs)]));
+  /** Renews this instance's liveness (when `renew`) and reads every instance's: alive-until, server ms. */
+  async tick(k: RoomKeys, instance: string, ttlMs: number, renew: boolean): Promise<{ nowMs: number; alive: Map<string, number> }> {
+    const s = ROOM_SCRIPTS.tick;
+    const a = array(s, await this.#run(s, [k.instances], [instance, String(ttlMs), renew ? '1' : '0']));
+    const alive = new Map<string, number>();
+    const flat = Array.isArray(a[1]) ? (a[1] as unknown[]) : [];
+    for (let i = 0; i + 1 < flat.length; i += 2) alive.set(String(flat[i]), num(flat[i + 1]));
+    return { nowMs: num(a[0]), alive };
   }
 
   /** Instance -> members of it, for every instance whose liveness ran out. */

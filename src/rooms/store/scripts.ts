@@ -7,7 +7,7 @@ export const ROOM_SCRIPTS = {
   publish: script('kwRmPublish', 'publish-2'),
   join: script('kwRmJoin', 'join-4'),
   leave: script('kwRmLeave', 'leave-4'),
-  renew: script('kwRmRenew', 'renew-1'),
+  tick: script('kwRmTick', 'tick-1'),
   expired: script('kwRmExpired', 'expired-2'),
   expire: script('kwRmExpire', 'expire-4'),
   members: script('kwRmMembers', 'members-2'),

@@ -4,7 +4,8 @@
 -- sent. The message is `<epoch>|<seq>|<kind>|<ver>|<body>`; `body` (`<mac>|<json>`) is built and signed by the
 -- writer, the rest by the script (a script cannot sign).
 --
--- meta: hash `seq` (the last number given), `ver` (the shared state's version), `epoch` (server ms when the room's
+-- meta: hash `seq` (the last number given), `ver` (the shared state's version), `trimAt` (server ms before which
+-- no kept message can be past the age limit), `epoch` (server ms when the room's
 -- numbering began: a Redis that lost the room starts a new epoch, and subscribers resync instead of waiting for
 -- numbers that will never come). History: a stream whose ids are `<seq>-<server ms>`, so it is read by number and
 -- trimmed by age without a second index.
@@ -16,33 +17,30 @@ local function whole(raw)
   return n
 end
 
--- Drops the history's entries older than `oldest` (server ms): a few per call, so each append stays O(1).
+-- Drops the history's entries older than `oldest` (server ms): a few per call, so each append stays O(1). Returns
+-- the server ms of the oldest entry kept, or nil when none is (the next append looks again).
 local function trimOld(hist, oldest)
-  local first = redis.call('XRANGE', hist, '-', '+', 'COUNT', 1)[1]
-  if not first then return end
-  local id = first[1]
-  local dash = string.find(id, '-', 1, true)
-  if tonumber(string.sub(id, dash + 1)) >= oldest then return end
   local some = redis.call('XRANGE', hist, '-', '+', 'COUNT', 16)
-  local keep = nil
   for i = 1, #some do
     local d = string.find(some[i][1], '-', 1, true)
-    if tonumber(string.sub(some[i][1], d + 1)) >= oldest then
-      keep = string.sub(some[i][1], 1, d - 1)
-      break
+    local ms = tonumber(string.sub(some[i][1], d + 1))
+    if ms >= oldest then
+      if i > 1 then redis.call('XTRIM', hist, 'MINID', string.sub(some[i][1], 1, d - 1)) end
+      return ms
     end
   end
-  if not keep then
+  if #some > 0 then
     local last = some[#some][1]
-    keep = tostring(tonumber(string.sub(last, 1, string.find(last, '-', 1, true) - 1)) + 1)
+    redis.call('XTRIM', hist, 'MINID', tostring(tonumber(string.sub(last, 1, string.find(last, '-', 1, true) - 1)) + 1))
   end
-  redis.call('XTRIM', hist, 'MINID', keep)
+  return nil
 end
 
 -- Appends one message: the next number, the history entry, the publish. Returns seq, epoch.
 -- `o` holds channel, maxLen, maxAgeMs, sharded ('1' for SPUBLISH) and now.
 local function append(meta, hist, o, kind, ver, body)
-  local epoch = redis.call('HGET', meta, 'epoch')
+  local got = redis.call('HMGET', meta, 'epoch', 'trimAt')
+  local epoch, trimAt = got[1], tonumber(got[2])
   if not epoch then
     -- A new numbering: a history left from an older one (meta deleted by hand) would refuse the smaller ids.
     epoch = tostring(o.now)
@@ -54,7 +52,12 @@ local function append(meta, hist, o, kind, ver, body)
   if o.maxLen > 0 then
     redis.call('XADD', hist, 'MAXLEN', o.maxLen, seq .. '-' .. o.now, 'm', message)
     if o.maxAgeMs > 0 then
-      trimOld(hist, o.now - o.maxAgeMs)
+      -- Nothing can be too old before trimAt (the oldest entry's time + maxAgeMs): no history read until then.
+      if not trimAt or trimAt < o.now then
+        local kept = trimOld(hist, o.now - o.maxAgeMs)
+        -- Nil: more than a page was too old; the next append trims on.
+        redis.call('HSET', meta, 'trimAt', kept and kept + o.maxAgeMs or o.now)
+      end
       redis.call('PEXPIRE', hist, o.maxAgeMs)
     end
   end
