@@ -40,6 +40,8 @@ const LIB = config.client === 'lib';
 const PORTS = config.ports;
 const ROOMS = config.rooms;
 const PER = config.perInstance;
+/** Instances each room's members are on: room r on instances r, r + 1, ... (mod n), its members split evenly. */
+const SPREAD = config.spread ?? config.ports.length;
 const send = (m) => process.stdout.write(`${JSON.stringify(m)}\n`);
 const now = () => performance.now();
 
@@ -366,8 +368,10 @@ async function connect() {
   const member = LIB ? libMember : rawMember;
   const jobs = [];
   for (let r = 0; r < ROOMS; r++) {
-    for (let i = 0; i < PORTS.length; i++) {
-      for (let k = 0; k < PER; k++) jobs.push([PORTS[i], r, `m${r}-${i}-${k}`]);
+    const perHere = (PER * PORTS.length) / SPREAD;
+    for (let j = 0; j < SPREAD; j++) {
+      const i = (r + j) % PORTS.length;
+      for (let k = 0; k < perHere; k++) jobs.push([PORTS[i], r, `m${r}-${i}-${k}`]);
     }
   }
   let next = 0;

@@ -8,7 +8,7 @@
  * (SIGSTOP) and killed (SIGKILL).
  *
  *   node bench/rooms.mjs [--quick] [--peers keyway,classic,streams] [--rounds N] [--seconds S] [--rate R]
- *                        [--window W] [--client raw|lib] [--rooms N] [--per-instance N] [--instances N] [--profile DIR] [--out FILE | --no-write]
+ *                        [--window W] [--client raw|lib] [--rooms N] [--per-instance N] [--instances N] [--spread S] [--profile DIR] [--out FILE | --no-write]
  *
  * Processes: the 4 instances (`bench/rooms-instance.mjs`) on CPU 1; redis-server, the client process
  * (`bench/rooms-client.mjs`: every member socket and the load generator) and this script on CPU 0 (as
@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
     rooms: { type: 'string', default: '100' },
     'per-instance': { type: 'string', default: '10' },
     instances: { type: 'string', default: '4' },
+    spread: { type: 'string' },
     out: { type: 'string' },
     profile: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
@@ -54,10 +55,11 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`usage: node bench/rooms.mjs [--quick] [--peers keyway,classic,streams] [--rounds N] [--seconds S] [--rate R]
-                            [--window W] [--client raw|lib] [--rooms N] [--per-instance N] [--instances N] [--profile DIR] [--out FILE | --no-write]
+                            [--window W] [--client raw|lib] [--rooms N] [--per-instance N] [--instances N] [--spread S] [--profile DIR] [--out FILE | --no-write]
 --quick: 2 s per phase, a smoke run (writes nothing unless --out); --seconds S: per phase (paced and window), default 8
 --rate R: paced messages/s (default 250: 10,000 deliveries/s); --window W: messages in flight (default 64)
 --client lib: ws / socket.io-client objects and full JSON parsing instead of the lean raw sockets
+--spread S: each room's members on S of the instances (room r on r .. r + S - 1), split evenly; default all of them
 --profile DIR: a CPU profile of each instance over the window phase, written to DIR (summarise: node bench/profile.mjs FILE)`);
   process.exit(0);
 }
@@ -88,6 +90,7 @@ const settings = {
   instances: whole('instances', args.instances, 1),
   rooms: whole('rooms', args.rooms, 1),
   perInstance: whole('per-instance', args['per-instance'], 1),
+  spread: whole('spread', args.spread ?? args.instances, 1),
   rounds: whole('rounds', args.rounds ?? 1, 1),
   rate: whole('rate', args.rate ?? 250, 1),
   window: whole('window', args.window ?? 64, 1),
@@ -102,6 +105,10 @@ const settings = {
   faultCalls: 3,
   faultTimeoutMs: 15_000,
 };
+if (settings.spread > settings.instances || (settings.instances * settings.perInstance) % settings.spread !== 0) {
+  console.error(`--spread must be at most --instances and divide the members of a room (${settings.instances * settings.perInstance})`);
+  process.exit(2);
+}
 const TARGETS = { vsClassic: 1, vsStreams: 2, membersP99Ms: 1 };
 const INSTANCE = fileURLToPath(new URL('./rooms-instance.mjs', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./rooms-client.mjs', import.meta.url));
@@ -310,6 +317,7 @@ async function runPeer(peer, round, url, redis, redisPid) {
         ports,
         rooms: settings.rooms,
         perInstance: settings.perInstance,
+        spread: settings.spread,
       }),
     );
     out.connect = await client.command('connect', {}, { timeoutMs: 120_000 });
@@ -481,7 +489,7 @@ function render(r) {
     '',
     `Command: \`node bench/rooms.mjs${m.argv.length ? ` ${m.argv.join(' ')}` : ''}\``,
     '',
-    `${s.instances} instances (child processes, all on CPU ${SERVER_CPU}), ${s.rooms} rooms of ${members} members (${s.perInstance} WebSockets on each instance), ` +
+    `${s.instances} instances (child processes, all on CPU ${SERVER_CPU}), ${s.rooms} rooms of ${members} members (${s.spread === s.instances ? `${s.perInstance} WebSockets on each instance` : `on ${s.spread} of the ${s.instances} instances, ${(members / s.spread).toFixed(0)} WebSockets on each: room r on instances r .. r + ${s.spread - 1} mod ${s.instances}, as a room-affine router places them`}), ` +
       `1 KB messages (1,024 bytes of JSON data). redis-server (private, no persistence), the client process (every member socket and ` +
       `the load generator) and the orchestrator on CPU ${CLIENT_CPU}. Each peer runs on fresh instances and a fresh client, on a flushed ` +
       `redis-server, ${s.rounds > 1 ? `${s.rounds} rounds (ABC, CBA, ...)` : 'one after the other'}; each phase is ${s.phaseMs / 1000} s after ${s.warmupMs / 1000} s of warm-up.`,
