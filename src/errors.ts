@@ -31,6 +31,9 @@ export const ErrorCodes = {
   ROOM_CLOSED: 'KW_ERR_ROOM_CLOSED',
   ROOM_CONFLICT: 'KW_ERR_ROOM_CONFLICT',
   ROOM_LIMIT: 'KW_ERR_ROOM_LIMIT',
+  CLUSTER_NOT_READY: 'KW_ERR_CLUSTER_NOT_READY',
+  CLUSTER_LISTEN: 'KW_ERR_CLUSTER_LISTEN',
+  CLUSTER_NO_WORKERS: 'KW_ERR_CLUSTER_NO_WORKERS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -215,6 +218,20 @@ export class RoomError extends KeywayError {
     super(code, message, { cause });
     this.name = 'RoomError';
     this.room = room;
+  }
+}
+
+export type ClusterErrorCode = typeof ErrorCodes.CLUSTER_NOT_READY | typeof ErrorCodes.CLUSTER_LISTEN | typeof ErrorCodes.CLUSTER_NO_WORKERS;
+
+/**
+ * A cluster could not serve: no worker became ready in time (`CLUSTER_NOT_READY`), the port could not be bound
+ * (`CLUSTER_LISTEN`), or every worker slot gave up after repeated crashes (`CLUSTER_NO_WORKERS`).
+ */
+export class ClusterError extends KeywayError {
+  declare readonly code: ClusterErrorCode;
+  constructor(code: ClusterErrorCode, message: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'ClusterError';
   }
 }
 

@@ -33,7 +33,11 @@ export interface SingletonEventMap {
   /** This instance owns the singleton under `token` (a new one also when the owner re-claimed after Redis lost its lease). */
   acquired: [{ readonly token: number }];
   /** This instance stopped owning (it serves no action of `token` any more). */
-  lost: [{ readonly token: number; readonly reason: LostReason }];
+  /**
+   * `servedUntil` (epoch ms): nothing was served after it: now, or when the local lease estimate ran out if that was
+   * earlier (an expired or superseded lease that a blocked event loop noticed only later).
+   */
+  lost: [{ readonly token: number; readonly reason: LostReason; readonly servedUntil: number }];
   /** The state changed (a commit here, or a delta or snapshot applied on a mirror). */
   state: [{ readonly state: Readonly<StateObject>; readonly seq: number }];
 }
@@ -466,7 +470,10 @@ export class Singleton<S extends StateObject = StateObject> extends EventEmitter
     for (const job of this.#queue.drain()) this.#handBack(job);
     this.#g.log?.info({ singleton: this.name, token, reason }, 'singleton lost');
     void this.#g.unlisten(this.#k.requests);
-    this.emit('lost', { token, reason });
+    const now = Date.now();
+    // Nothing is served past the local lease estimate, whenever the loss is noticed (a blocked event loop learns late).
+    const servedUntil = this.#d.testOnlyIgnoreLocalLease === true ? now : now - Math.max(0, performance.now() - this.#validUntil);
+    this.emit('lost', { token, reason, servedUntil: Math.round(servedUntil) });
     this.#schedule();
     void this.#resync();
   }

@@ -40,9 +40,11 @@ test('8 processes race to claim one singleton 200 times: one owner per token, to
   assert.ok(all.length >= 201);
   assert.ok(new Set(all.map((a) => a.who)).size >= 4, 'ownership moved between processes');
   // Never two owners at once: replaying acquired/lost in time order, at most one instance holds at any moment.
+  // A loss is stamped with when it stopped serving (`servedUntil`). Within one ms, one instance's own events keep
+  // their order (it may acquire and lose in the same ms), and another's loss comes before an acquisition.
   const timeline = instances
-    .flatMap((i) => i.events.filter((e) => e.ev === 'acquired' || e.ev === 'lost').map((e) => ({ ev: e.ev, at: Number(e.at), who: i.instanceId })))
-    .sort((a, b) => a.at - b.at || (a.ev === 'lost' ? -1 : 1));
+    .flatMap((i) => i.events.filter((e) => e.ev === 'acquired' || e.ev === 'lost').map((e, n) => ({ ev: e.ev, at: Number(e.at), who: i.instanceId, n })))
+    .sort((a, b) => a.at - b.at || (a.who === b.who ? a.n - b.n : a.ev === 'lost' ? -1 : 1));
   const holding = new Set<string>();
   for (const e of timeline) {
     if (e.ev === 'lost') holding.delete(e.who);

@@ -1,0 +1,380 @@
+/**
+ * @module cluster/cluster-primary: `ClusterPrimary` runs an unchanged app on every core. It forks the workers
+ * (with `worker/bootstrap.ts` preloaded), owns the port, and hands each client connection to the least busy of
+ * two random ready workers (their figures come over IPC every `statsIntervalMs`). It respawns a worker that exits
+ * with a growing delay and gives a slot up after too many crashes, takes a worker whose figures stop out of
+ * rotation (and replaces it if it does not come back), reloads workers one at a time without dropping a
+ * connection, and shuts down gracefully.
+ */
+import { fork } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
+import net from 'node:net';
+import type { Socket } from 'node:net';
+import { ErrorCodes, ClusterError } from '../errors.js';
+import type { Logger } from '../types.js';
+import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
+import { fromWorker, WORKER_ENV, type WorkerStats } from './messages.js';
+import { pickWorker, type Candidate } from './pick-worker.js';
+import { WorkerSlot, workerProcess, type WorkerProcess, type WorkerState } from './worker-slot.js';
+
+const BOOTSTRAP = new URL('./worker/bootstrap.js', import.meta.url).href;
+/** Connections held while no worker is ready (a respawn, the first start), and for how long. */
+const MAX_HELD = 1000;
+const HOLD_MS = 5000;
+
+export interface WorkerStatus {
+  readonly slot: number;
+  readonly pid: number | undefined;
+  readonly state: WorkerState;
+  readonly restarts: number;
+  readonly stats: WorkerStats | null;
+}
+
+export interface ClusterStatus {
+  readonly port: number | undefined;
+  readonly workers: readonly WorkerStatus[];
+  /** Connections handed to workers since the start. */
+  readonly dispatched: number;
+  /** Connections closed because no worker was ready within the hold time (or too many waited). */
+  readonly dropped: number;
+}
+
+export interface ClusterEventMap {
+  /** A worker is in rotation. */
+  ready: [{ slot: number; pid: number }];
+  /** A worker exited unasked. */
+  crash: [{ slot: number; pid: number | undefined; code: number | null; signal: string | null; respawnInMs: number | null }];
+  /** A slot stopped respawning (crash loop). */
+  'gave-up': [{ slot: number; crashes: number }];
+  /** A worker's figures stopped: out of rotation. */
+  hung: [{ slot: number; pid: number }];
+  /** Every slot has given up: nothing can serve. */
+  fatal: [Error];
+}
+
+export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
+  readonly options: ResolvedClusterOptions;
+  readonly #slots: WorkerSlot[];
+  readonly #log: Logger | undefined;
+  readonly #server: net.Server;
+  #port: number | undefined;
+  #listening: Promise<number> | null = null;
+  readonly #held: { socket: Socket; timer: NodeJS.Timeout }[] = [];
+  #dispatched = 0;
+  #dropped = 0;
+  #watch: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | null = null;
+  #reloading: Promise<void> | null = null;
+
+  constructor(options: ClusterOptions) {
+    super();
+    this.options = resolveClusterOptions(options);
+    this.#log = options.logger?.child({ component: 'cluster' });
+    this.#slots = Array.from({ length: this.options.workers }, (_, i) => new WorkerSlot(i, this.options.respawn));
+    this.#server = net.createServer({ pauseOnConnect: true }, (socket) => this.#dispatch(socket));
+    this.#server.on('error', (err) => this.#log?.error({ err: err.message }, 'cluster listener error'));
+  }
+
+  /** The port the cluster listens on, once it does. */
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  get status(): ClusterStatus {
+    return {
+      port: this.#port,
+      workers: this.#slots.map((s) => ({
+        slot: s.index,
+        pid: s.current?.child.pid,
+        state: s.givenUp ? 'given-up' : (s.current?.state ?? 'exited'),
+        restarts: s.restarts,
+        stats: s.current?.stats ?? null,
+      })),
+      dispatched: this.#dispatched,
+      dropped: this.#dropped,
+    };
+  }
+
+  /**
+   * Forks every worker; resolves with the port once the first one is ready and the primary listens.
+   *
+   * @throws {ClusterError} `CLUSTER_NOT_READY` when no worker is ready within `readyTimeoutMs`, `CLUSTER_LISTEN`
+   *   when the port cannot be bound.
+   */
+  async start(): Promise<number> {
+    for (const slot of this.#slots) this.#spawn(slot);
+    this.#watch = setInterval(() => this.#checkHung(), Math.max(50, Math.floor(this.options.statsIntervalMs / 2)));
+    this.#watch.unref();
+    const ready = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new ClusterError(ErrorCodes.CLUSTER_NOT_READY, `no worker became ready within ${this.options.readyTimeoutMs} ms`)),
+        this.options.readyTimeoutMs,
+      );
+      timer.unref();
+      this.once('ready', () => {
+        clearTimeout(timer);
+        resolve(this.#port as number);
+      });
+      this.once('fatal', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    try {
+      return await ready;
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  /** Replaces every worker, one at a time: the new one is ready before the old one drains. */
+  reload(): Promise<void> {
+    this.#reloading ??= (async () => {
+      for (const slot of this.#slots) {
+        if (this.#closing) return;
+        if (slot.givenUp) {
+          slot.givenUp = false;
+          this.#spawn(slot);
+          continue;
+        }
+        const old = slot.current;
+        const next = this.#spawn(slot, false);
+        const ok = await this.#whenReady(next, this.options.readyTimeoutMs);
+        if (!ok) {
+          this.#log?.error({ slot: slot.index }, 'reload: the new worker did not become ready; the old one stays');
+          next.expected = true;
+          next.child.kill('SIGKILL');
+          continue;
+        }
+        slot.current = next;
+        if (old !== null) await this.#drainProcess(old);
+      }
+    })().finally(() => {
+      this.#reloading = null;
+    });
+    return this.#reloading;
+  }
+
+  /** Stops accepting, lets every worker finish within `graceMs`, then resolves. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#watch);
+      for (const h of this.#held.splice(0)) {
+        clearTimeout(h.timer);
+        h.socket.destroy();
+      }
+      const closed = this.#server.listening ? new Promise<void>((r) => this.#server.close(() => r())) : Promise.resolve();
+      await Promise.all(
+        this.#slots.map(async (slot) => {
+          clearTimeout(slot.respawnTimer);
+          if (slot.current !== null) await this.#drainProcess(slot.current);
+        }),
+      );
+      await closed;
+    })();
+    return this.#closing;
+  }
+
+  // ---- workers ---------------------------------------------------------------------------------------------
+
+  #spawn(slot: WorkerSlot, install = true): WorkerProcess {
+    const o = this.options;
+    const child = fork(o.script, [...o.args], {
+      execArgv: [...process.execArgv, '--import', BOOTSTRAP],
+      env: {
+        ...process.env,
+        ...o.env,
+        [WORKER_ENV.slot]: String(slot.index),
+        [WORKER_ENV.statsMs]: String(o.statsIntervalMs),
+        ...(o.readiness === 'explicit' ? { [WORKER_ENV.readiness]: 'explicit' } : {}),
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const w = workerProcess(child, Date.now());
+    if (install) slot.current = w;
+    child.on('message', (raw) => this.#onMessage(slot, w, raw));
+    child.once('exit', (code, signal) => this.#onExit(slot, w, code, signal));
+    child.on('error', (err) => this.#log?.warn({ slot: slot.index, err: err.message }, 'worker process error'));
+    return w;
+  }
+
+  #onMessage(slot: WorkerSlot, w: WorkerProcess, raw: unknown): void {
+    const m = fromWorker(raw);
+    if (m === null) return;
+    switch (m.kw) {
+      case 'listen':
+        void this.#listen(m.port).then(
+          (port) => w.child.connected && w.child.send({ kw: 'listening', port }),
+          (err: unknown) => this.emit('fatal', err instanceof Error ? err : new Error(String(err))),
+        );
+        break;
+      case 'ready':
+        if (w.state === 'starting') {
+          // Ready only once the primary listens: `ready` in explicit mode may come before `listen`.
+          void (this.#listening ?? this.#listen(this.options.port ?? 0)).then(() => this.#setReady(slot, w), () => undefined);
+        }
+        break;
+      case 'stats':
+        w.stats = m.stats;
+        w.lastStatsAt = Date.now();
+        w.sentSinceStats = 0;
+        if (w.state === 'hung') {
+          w.state = 'ready';
+          this.#log?.info({ slot: slot.index }, 'worker answers again: back in rotation');
+        }
+        break;
+      case 'draining':
+        w.state = 'draining';
+        break;
+    }
+  }
+
+  #setReady(slot: WorkerSlot, w: WorkerProcess): void {
+    if (w.state !== 'starting') return;
+    w.state = 'ready';
+    w.lastStatsAt = Date.now();
+    this.emit('ready', { slot: slot.index, pid: w.child.pid as number });
+    this.#releaseHeld();
+  }
+
+  #listen(requested: number): Promise<number> {
+    this.#listening ??= new Promise<number>((resolve, reject) => {
+      const onError = (err: Error): void => reject(new ClusterError(ErrorCodes.CLUSTER_LISTEN, `cannot listen on port ${this.options.port ?? requested}: ${err.message}`, err));
+      this.#server.once('error', onError);
+      this.#server.listen(this.options.port ?? requested, this.options.host, () => {
+        this.#server.off('error', onError);
+        this.#port = (this.#server.address() as net.AddressInfo).port;
+        this.#log?.info({ port: this.#port, workers: this.options.workers }, 'cluster listening');
+        resolve(this.#port);
+      });
+    });
+    return this.#listening;
+  }
+
+  #onExit(slot: WorkerSlot, w: WorkerProcess, code: number | null, signal: string | null): void {
+    w.state = 'exited';
+    if (slot.current === w) slot.current = null;
+    if (w.expected || this.#closing) return;
+    const decision = slot.policy.exited(Date.now() - w.startedAt, Date.now());
+    this.emit('crash', { slot: slot.index, pid: w.child.pid, code, signal, respawnInMs: decision.respawn ? decision.delayMs : null });
+    if (!decision.respawn) {
+      slot.givenUp = true;
+      this.#log?.error({ slot: slot.index, crashes: decision.crashes }, 'worker crash loop: slot given up');
+      this.emit('gave-up', { slot: slot.index, crashes: decision.crashes });
+      if (this.#slots.every((s) => s.givenUp)) this.emit('fatal', new ClusterError(ErrorCodes.CLUSTER_NO_WORKERS, 'every worker slot gave up after repeated crashes'));
+      return;
+    }
+    this.#log?.warn({ slot: slot.index, code, signal, respawnInMs: decision.delayMs }, 'worker exited: respawning');
+    slot.respawnTimer = setTimeout(() => {
+      if (this.#closing || slot.current !== null) return;
+      slot.restarts++;
+      this.#spawn(slot);
+    }, decision.delayMs);
+    slot.respawnTimer.unref();
+  }
+
+  #checkHung(): void {
+    const now = Date.now();
+    for (const slot of this.#slots) {
+      const w = slot.current;
+      if (w === null) continue;
+      if (w.state === 'ready' && now - w.lastStatsAt > this.options.hungAfterMs) {
+        w.state = 'hung';
+        w.hungSince = now;
+        this.#log?.warn({ slot: slot.index, pid: w.child.pid }, 'worker stopped reporting: out of rotation');
+        this.emit('hung', { slot: slot.index, pid: w.child.pid as number });
+      } else if (w.state === 'hung' && now - w.hungSince > this.options.replaceHungAfterMs) {
+        this.#log?.error({ slot: slot.index, pid: w.child.pid }, 'worker hung too long: replaced');
+        w.child.kill('SIGKILL');
+      }
+    }
+  }
+
+  #whenReady(w: WorkerProcess, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.off('ready', onReady);
+        w.child.off('exit', onExit);
+        resolve(ok);
+      };
+      const onReady = (e: { pid: number }): void => {
+        if (e.pid === w.child.pid) done(true);
+      };
+      const onExit = (): void => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.on('ready', onReady);
+      w.child.once('exit', onExit);
+    });
+  }
+
+  /** Asks `w` to finish and exit within the grace; SIGKILL shortly after it if it has not. */
+  async #drainProcess(w: WorkerProcess): Promise<void> {
+    if (w.state === 'exited') return;
+    w.expected = true;
+    w.state = 'draining';
+    const exited = once(w.child, 'exit').then(() => undefined);
+    if (w.child.connected) w.child.send({ kw: 'drain', graceMs: this.options.graceMs });
+    else w.child.kill('SIGTERM');
+    const timer = setTimeout(() => w.child.kill('SIGKILL'), this.options.graceMs + 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  // ---- dispatch --------------------------------------------------------------------------------------------
+
+  #candidates(): (Candidate & { w: WorkerProcess })[] {
+    const out: (Candidate & { w: WorkerProcess })[] = [];
+    for (const slot of this.#slots) {
+      const w = slot.current;
+      if (w !== null && w.state === 'ready' && w.child.connected) out.push({ slot: slot.index, stats: w.stats, sentSinceStats: w.sentSinceStats, w });
+    }
+    return out;
+  }
+
+  #dispatch(socket: Socket, tries = 0): void {
+    socket.on('error', () => socket.destroy());
+    const picked = pickWorker(this.#candidates()) as (Candidate & { w: WorkerProcess }) | null;
+    if (picked === null) {
+      this.#hold(socket);
+      return;
+    }
+    const w = picked.w;
+    w.sentSinceStats++;
+    w.child.send({ kw: 'conn' }, socket, { keepOpen: false }, (err) => {
+      if (err === null) {
+        this.#dispatched++;
+        return;
+      }
+      // The worker went away between the pick and the send: another one gets it.
+      if (tries < 3 && !socket.destroyed) this.#dispatch(socket, tries + 1);
+      else socket.destroy();
+    });
+  }
+
+  #hold(socket: Socket): void {
+    if (this.#held.length >= MAX_HELD || this.#closing) {
+      this.#dropped++;
+      socket.destroy();
+      return;
+    }
+    const entry = {
+      socket,
+      timer: setTimeout(() => {
+        const i = this.#held.indexOf(entry);
+        if (i >= 0) this.#held.splice(i, 1);
+        this.#dropped++;
+        socket.destroy();
+      }, HOLD_MS),
+    };
+    this.#held.push(entry);
+  }
+
+  #releaseHeld(): void {
+    for (const h of this.#held.splice(0)) {
+      clearTimeout(h.timer);
+      if (!h.socket.destroyed) this.#dispatch(h.socket);
+    }
+  }
+}
