@@ -6,9 +6,11 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createAdminHandler } from '../admin/index.js';
 import { loadConfigFile, maskConfig, validateConfig } from '../config/index.js';
+import { ClusterPrimary } from '../cluster/index.js';
 import { startDemo } from '../demo/index.js';
-import { ConfigError, ConfigLoadError, ErrorCodes, KeywayError, formatIssue } from '../errors.js';
+import { ClusterError, ConfigError, ConfigLoadError, ErrorCodes, KeywayError, formatIssue } from '../errors.js';
 import { Gateway } from '../gateway/index.js';
+import { createLogger } from '../observe/index.js';
 import { USAGE, UsageError, parseCliArgs, type CliArgs } from './args.js';
 import { onShutdownSignals } from './signals.js';
 
@@ -38,7 +40,55 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       return reload(args);
     case 'demo':
       return demo(args);
+    case 'cluster':
+      return cluster(args);
   }
+}
+
+/** `keyway cluster app.js`: the app on every core; SIGHUP reloads the workers one at a time, SIGTERM drains them. */
+async function cluster(args: CliArgs): Promise<number | undefined> {
+  let primary: ClusterPrimary;
+  try {
+    primary = clusterOf(args);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    process.stderr.write(`keyway cluster: ${err.message}\n`);
+    return 2;
+  }
+  primary.on('fatal', (err) => {
+    process.stderr.write(`keyway cluster: ${err.message}\n`);
+    process.exit(1);
+  });
+  onShutdownSignals(async () => {
+    await primary.close();
+    if (args.pidFile) rmSync(args.pidFile, { force: true });
+  });
+  process.on('SIGHUP', () => {
+    primary.reload().catch((err: unknown) => process.stderr.write(`keyway cluster: reload failed: ${String(err)}\n`));
+  });
+  try {
+    await primary.start();
+  } catch (err) {
+    if (err instanceof ClusterError) {
+      process.stderr.write(`keyway cluster: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (args.pidFile) writeFileSync(args.pidFile, `${process.pid}\n`);
+  return undefined;
+}
+
+function clusterOf(args: CliArgs): ClusterPrimary {
+  return new ClusterPrimary({
+    script: args.script as string,
+    args: args.scriptArgs,
+    workers: args.workers,
+    port: args.port,
+    host: args.host,
+    graceMs: args.graceMs,
+    logger: createLogger(),
+  });
 }
 
 async function resolve(args: CliArgs) {

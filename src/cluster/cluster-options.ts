@@ -2,6 +2,7 @@
  * @module cluster/cluster-options: the options of a cluster, their defaults and their validation, done once before
  * anything starts (a bad value throws naming the option and the reason).
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../types.js';
 import type { RespawnOptions } from './respawn-policy.js';
@@ -67,6 +68,8 @@ function whole(what: string, v: unknown, min: number): number {
 export function resolveClusterOptions(o: ClusterOptions): ResolvedClusterOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('cluster options must be an object');
   if (typeof o.script !== 'string' || o.script === '') throw new TypeError('cluster option script must name the app\'s entry file');
+  // Checked here: a missing file would otherwise be a crash loop that takes the breaker a minute to end.
+  if (!existsSync(o.script)) throw new TypeError(`cluster option script: no such file ${o.script}`);
   const workers = o.workers === undefined || o.workers === 'auto' ? availableParallelism() : whole('workers', o.workers, 1);
   if (o.readiness !== undefined && o.readiness !== 'listen' && o.readiness !== 'explicit') {
     throw new TypeError(`cluster option readiness must be 'listen' or 'explicit', got ${JSON.stringify(o.readiness)}`);
