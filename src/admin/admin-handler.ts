@@ -4,7 +4,7 @@
  * errors use the proxy's `{ error, code }` shape.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { validateConfig, type BackendConfig, type GatewayConfig } from '../config/index.js';
+import { resolveRuntimeBackend } from '../config/index.js';
 import {
   AdminNotFoundError,
   AdminUnauthorizedError,
@@ -133,27 +133,11 @@ async function patchBackend(gw: Gateway, id: string, req: IncomingMessage, res: 
 async function addBackend(gw: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJsonObject(req);
   if (body.id === undefined) throw new BadRequestError('id: required when adding a backend');
-  const backend = resolveBackend(gw.config, body);
+  const backend = resolveRuntimeBackend(gw.config, body);
   if (!gw.config.pools.some((p) => p.name === backend.pool)) throw new BadRequestError(`pool: no pool named ${JSON.stringify(backend.pool)}`);
   const added = gw.addBackend(backend);
   if (added === null) throw new KeywayError(ErrorCodes.ADMIN_CONFLICT, `backend id ${JSON.stringify(backend.id)} already exists`, { statusCode: 409 });
   sendJson(res, 201, added);
-}
-
-/**
- * Validates one backend with the same rules as the config file, taking the health defaults of its pool (`pool`
- * in the body; default: the default pool, else the first).
- */
-function resolveBackend(config: GatewayConfig, body: Record<string, unknown>): BackendConfig {
-  const { pool: poolField, ...entry } = body;
-  if (poolField !== undefined && typeof poolField !== 'string') throw new BadRequestError('pool: must be a string');
-  const pool = poolField ?? config.defaultPool ?? config.pools[0]?.name ?? 'default';
-  const h = config.pools.find((p) => p.name === pool)?.health ?? config.health;
-  const validated = validateConfig({
-    backends: [{ ...entry }],
-    health: { intervalMs: h.intervalMs, path: h.path, method: h.method, algorithm: h.algorithm, timeoutMs: h.timeoutMs, headers: h.headers, check: h.check, rise: h.rise, fall: h.fall },
-  });
-  return { ...(validated.backends[0] as BackendConfig), pool };
 }
 
 function answer(res: ServerResponse, value: unknown, req: IncomingMessage): void {

@@ -17,6 +17,13 @@ export interface ClusterOptions {
   readonly port?: number;
   /** Default `0.0.0.0`... as the app's `listen()` would: all interfaces. */
   readonly host?: string;
+  /**
+   * `connection` (default): each client connection is handed to a worker, which sees the client's address; a
+   * keep-alive client stays on one worker. `request`: the primary forwards each request (the keyway gateway), so
+   * one keep-alive client is spread over every worker; `X-Forwarded-For` carries the client's address, idempotent
+   * requests a worker refused or reset are retried on another, and a sticky cookie keeps socket.io on one worker.
+   */
+  readonly balance?: 'connection' | 'request';
   /** `listen` (default): a worker takes traffic once it listens; `explicit`: once it calls `signalReady()`. */
   readonly readiness?: 'listen' | 'explicit';
   /** The first worker must be ready within this (ms). Default 30000. */
@@ -41,6 +48,7 @@ export interface ResolvedClusterOptions {
   readonly workers: number;
   readonly port: number | undefined;
   readonly host: string | undefined;
+  readonly balance: 'connection' | 'request';
   readonly readiness: 'listen' | 'explicit';
   readonly readyTimeoutMs: number;
   readonly statsIntervalMs: number;
@@ -74,6 +82,9 @@ export function resolveClusterOptions(o: ClusterOptions): ResolvedClusterOptions
   if (o.readiness !== undefined && o.readiness !== 'listen' && o.readiness !== 'explicit') {
     throw new TypeError(`cluster option readiness must be 'listen' or 'explicit', got ${JSON.stringify(o.readiness)}`);
   }
+  if (o.balance !== undefined && o.balance !== 'connection' && o.balance !== 'request') {
+    throw new TypeError(`cluster option balance must be 'connection' or 'request', got ${JSON.stringify(o.balance)}`);
+  }
   const r = o.respawn ?? {};
   const d = CLUSTER_DEFAULTS.respawn;
   return Object.freeze({
@@ -82,6 +93,7 @@ export function resolveClusterOptions(o: ClusterOptions): ResolvedClusterOptions
     workers,
     port: o.port === undefined ? undefined : whole('port', o.port, 0),
     host: o.host,
+    balance: o.balance ?? 'connection',
     readiness: o.readiness ?? 'listen',
     readyTimeoutMs: whole('readyTimeoutMs', o.readyTimeoutMs ?? CLUSTER_DEFAULTS.readyTimeoutMs, 1),
     statsIntervalMs: whole('statsIntervalMs', o.statsIntervalMs ?? CLUSTER_DEFAULTS.statsIntervalMs, 10),

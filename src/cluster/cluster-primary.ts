@@ -15,6 +15,7 @@ import type { Logger } from '../types.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
 import { fromWorker, WORKER_ENV, type WorkerStats } from './messages.js';
 import { pickWorker, type Candidate } from './pick-worker.js';
+import { RequestBalancer } from './request-balancer.js';
 import { WorkerSlot, workerProcess, type WorkerProcess, type WorkerState } from './worker-slot.js';
 
 const BOOTSTRAP = new URL('./worker/bootstrap.js', import.meta.url).href;
@@ -65,6 +66,10 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
   #watch: NodeJS.Timeout | undefined;
   #closing: Promise<void> | null = null;
   #reloading: Promise<void> | null = null;
+  /** Per-request mode: the gateway in front of the workers; null per connection. */
+  readonly #balancer: RequestBalancer | null;
+  /** Per-request mode: backend id -> its worker. */
+  readonly #backends = new Map<string, WorkerProcess>();
 
   constructor(options: ClusterOptions) {
     super();
@@ -73,6 +78,10 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
     this.#slots = Array.from({ length: this.options.workers }, (_, i) => new WorkerSlot(i, this.options.respawn));
     this.#server = net.createServer({ pauseOnConnect: true }, (socket) => this.#dispatch(socket));
     this.#server.on('error', (err) => this.#log?.error({ err: err.message }, 'cluster listener error'));
+    this.#balancer =
+      this.options.balance === 'request'
+        ? new RequestBalancer((id) => this.#backends.get(id) ?? null, this.#log)
+        : null;
   }
 
   /** The port the cluster listens on, once it does. */
@@ -165,6 +174,8 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
         h.socket.destroy();
       }
       const closed = this.#server.listening ? new Promise<void>((r) => this.#server.close(() => r())) : Promise.resolve();
+      // Per request: the gateway stops accepting and lets its requests to the workers finish, then they drain.
+      const balancer = this.#balancer?.close();
       await Promise.all(
         this.#slots.map(async (slot) => {
           clearTimeout(slot.respawnTimer);
@@ -172,6 +183,7 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
         }),
       );
       await closed;
+      await balancer;
     })();
     return this.#closing;
   }
@@ -187,6 +199,7 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
         ...o.env,
         [WORKER_ENV.slot]: String(slot.index),
         [WORKER_ENV.statsMs]: String(o.statsIntervalMs),
+        ...(o.balance === 'request' ? { [WORKER_ENV.balance]: 'request' } : {}),
         ...(o.readiness === 'explicit' ? { [WORKER_ENV.readiness]: 'explicit' } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -204,13 +217,22 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
     if (m === null) return;
     switch (m.kw) {
       case 'listen':
+        if (this.#balancer !== null) {
+          if (m.bound !== undefined) w.backend = { id: `w${slot.index}-${w.child.pid}`, url: `http://127.0.0.1:${m.bound}` };
+          if (w.readyAsked) this.#readyPerRequest(slot, w);
+          break;
+        }
         void this.#listen(m.port).then(
           (port) => w.child.connected && w.child.send({ kw: 'listening', port }),
           (err: unknown) => this.emit('fatal', err instanceof Error ? err : new Error(String(err))),
         );
         break;
       case 'ready':
-        if (w.state === 'starting') {
+        if (w.state === 'starting' && this.#balancer !== null) {
+          // Explicit readiness may come before the server listens: it joins once it does.
+          w.readyAsked = true;
+          if (w.backend !== null) this.#readyPerRequest(slot, w);
+        } else if (w.state === 'starting') {
           // Ready only once the primary listens: `ready` in explicit mode may come before `listen`.
           void (this.#listening ?? this.#listen(this.options.port ?? 0)).then(() => this.#setReady(slot, w), () => undefined);
         }
@@ -221,6 +243,7 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
         w.sentSinceStats = 0;
         if (w.state === 'hung') {
           w.state = 'ready';
+          if (w.backend !== null) this.#balancer?.setInRotation(w.backend.id, true);
           this.#log?.info({ slot: slot.index }, 'worker answers again: back in rotation');
         }
         break;
@@ -254,6 +277,7 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
 
   #onExit(slot: WorkerSlot, w: WorkerProcess, code: number | null, signal: string | null): void {
     w.state = 'exited';
+    this.#dropBackend(w);
     if (slot.current === w) slot.current = null;
     if (w.expected || this.#closing) return;
     const decision = slot.policy.exited(Date.now() - w.startedAt, Date.now());
@@ -283,6 +307,7 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
         w.state = 'hung';
         w.hungSince = now;
         this.#log?.warn({ slot: slot.index, pid: w.child.pid }, 'worker stopped reporting: out of rotation');
+        if (w.backend !== null) this.#balancer?.setInRotation(w.backend.id, false);
         this.emit('hung', { slot: slot.index, pid: w.child.pid as number });
       } else if (w.state === 'hung' && now - w.hungSince > this.options.replaceHungAfterMs) {
         this.#log?.error({ slot: slot.index, pid: w.child.pid }, 'worker hung too long: replaced');
@@ -314,12 +339,52 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
     if (w.state === 'exited') return;
     w.expected = true;
     w.state = 'draining';
+    // Per request: the gateway stops sending it new requests first; those in flight finish.
+    this.#dropBackend(w);
     const exited = once(w.child, 'exit').then(() => undefined);
     if (w.child.connected) w.child.send({ kw: 'drain', graceMs: this.options.graceMs });
     else w.child.kill('SIGTERM');
     const timer = setTimeout(() => w.child.kill('SIGKILL'), this.options.graceMs + 2000);
     await exited;
     clearTimeout(timer);
+  }
+
+  #readyPerRequest(slot: WorkerSlot, w: WorkerProcess): void {
+    if (w.state !== 'starting' || this.#backends.has((w.backend as { id: string }).id)) return;
+    void this.#addBackend(w, slot).then(
+      () => this.#setReady(slot, w),
+      (err: unknown) => this.emit('fatal', err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /** Per request: `w` joins the gateway's backends (the first one starts the gateway on the public port). */
+  async #addBackend(w: WorkerProcess, slot: WorkerSlot): Promise<void> {
+    const backend = w.backend;
+    const balancer = this.#balancer as RequestBalancer;
+    if (backend === null) throw new ClusterError(ErrorCodes.CLUSTER_LISTEN, `worker ${slot.index} is ready but never listened`);
+    this.#backends.set(backend.id, w);
+    if (this.#listening === null) {
+      this.#listening = balancer.start(this.options.port ?? 0, this.options.host, backend).then(
+        (port) => {
+          this.#port = port;
+          this.#log?.info({ port, workers: this.options.workers, balance: 'request' }, 'cluster listening');
+          return port;
+        },
+        (err: unknown) => {
+          throw new ClusterError(ErrorCodes.CLUSTER_LISTEN, `cannot listen on port ${this.options.port ?? 0}: ${(err as Error).message}`, err);
+        },
+      );
+      await this.#listening;
+      return;
+    }
+    await this.#listening;
+    balancer.add(backend);
+  }
+
+  #dropBackend(w: WorkerProcess): void {
+    if (w.backend === null || !this.#backends.has(w.backend.id)) return;
+    this.#backends.delete(w.backend.id);
+    this.#balancer?.remove(w.backend.id);
   }
 
   // ---- dispatch --------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ export interface WorkerStats {
 }
 
 export type FromWorker =
-  | { readonly kw: 'listen'; readonly port: number }
+  /** `bound`: per-request mode, the loopback port the worker's server really listens on. */
+  | { readonly kw: 'listen'; readonly port: number; readonly bound?: number }
   | { readonly kw: 'ready' }
   | { readonly kw: 'stats'; readonly stats: WorkerStats }
   | { readonly kw: 'draining' };
@@ -63,4 +64,6 @@ export const WORKER_ENV = {
   readiness: 'KEYWAY_CLUSTER_READY',
   /** How often the worker sends its stats (ms). */
   statsMs: 'KEYWAY_CLUSTER_STATS_MS',
+  /** `request`: per-request mode (the worker binds a loopback port; the primary forwards each request). */
+  balance: 'KEYWAY_CLUSTER_BALANCE',
 } as const;

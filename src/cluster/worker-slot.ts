@@ -20,6 +20,10 @@ export interface WorkerProcess {
   /** Set when the primary asked it to go (drain, kill): its exit is not a crash. */
   expected: boolean;
   hungSince: number;
+  /** Per-request mode: its backend in the primary's gateway. */
+  backend: { readonly id: string; readonly url: string } | null;
+  /** Per-request mode: it said ready (it joins the gateway once it also listens). */
+  readyAsked: boolean;
 }
 
 export class WorkerSlot {
@@ -37,5 +41,5 @@ export class WorkerSlot {
 }
 
 export function workerProcess(child: ChildProcess, now: number): WorkerProcess {
-  return { child, startedAt: now, state: 'starting', stats: null, lastStatsAt: now, sentSinceStats: 0, expected: false, hungSince: 0 };
+  return { child, startedAt: now, state: 'starting', stats: null, lastStatsAt: now, sentSinceStats: 0, expected: false, hungSince: 0, backend: null, readyAsked: false };
 }

@@ -5,3 +5,4 @@ export { loadConfig, loadConfigFile } from './load.js';
 export { maskConfig, maskUrlPassword } from './mask.js';
 export { weightProblem } from './field-schemas.js';
 export { stickySecretFromEnv } from './environment.js';
+export { resolveRuntimeBackend } from './runtime-backend.js';

@@ -28,6 +28,7 @@ function send(m: FromWorker): void {
 function install(): void {
   const explicit = process.env[WORKER_ENV.readiness] === 'explicit';
   const statsMs = Number(process.env[WORKER_ENV.statsMs] ?? 250);
+  const perRequest = process.env[WORKER_ENV.balance] === 'request';
   const original = net.Server.prototype.listen;
   let claimed: net.Server | null = null;
   let publicPort = 0;
@@ -43,8 +44,18 @@ function install(): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     claimed = this;
     const callback = args.find((a) => typeof a === 'function') as (() => void) | undefined;
-    if (callback !== undefined) this.once('listening', callback);
     track(this);
+    if (perRequest) {
+      // The primary forwards each request to this loopback port.
+      this.once('listening', () => {
+        const bound = (this.address() as net.AddressInfo).port;
+        send({ kw: 'listen', port, bound });
+        if (!explicit) send({ kw: 'ready' });
+      });
+      if (callback !== undefined) this.once('listening', callback);
+      return original.call(this, { port: 0, host: '127.0.0.1' });
+    }
+    if (callback !== undefined) this.once('listening', callback);
     send({ kw: 'listen', port });
     return this;
   };
