@@ -295,7 +295,10 @@ export class Traffic implements ExchangeHandler<ServicePool> {
     const service = ex.route;
     service.pool.recordResult(failed, false);
     if (service.destination !== null) return this.#retryDestination(ex, service, failed, retryable, (err as NodeJS.ErrnoException).code === 'ECONNREFUSED');
-    if (!retryable || ex.attempts > 1 || this.#budget === null || ex.res.destroyed) return false;
+    // One retry per request; one more when this attempt was refused outright (nothing was sent), so a backend that
+    // just died behind a retry that hit a stale keep-alive socket still leaves the request one more try.
+    const refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+    if (!retryable || ex.attempts > (refused ? 2 : 1) || this.#budget === null || ex.res.destroyed) return false;
     (ex.tried ??= new Set()).add(failed.id);
     const next = service.picker.pick(ex.req, this.#pick, ex.tried).upstream;
     if (next === null) return false;
