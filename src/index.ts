@@ -113,3 +113,16 @@ export {
   type StateChange,
   type SubscribeOptions,
 } from './rooms/index.js';
+// Cluster mode (also `keyway-node/cluster`).
+export {
+  ClusterPrimary,
+  startCluster,
+  signalReady,
+  isClusterWorker,
+  CLUSTER_DEFAULTS,
+  type ClusterOptions,
+  type ClusterStatus,
+  type ClusterEventMap,
+  type WorkerStatus,
+  type WorkerStats,
+} from './cluster/index.js';

@@ -60,7 +60,7 @@ test('npm pack of a fresh clone builds dist/, ships what its source maps name an
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
     run('npm', ['install', join(work, packed[0]!.filename), '--prefer-offline', '--no-audit', '--no-fund'], app);
     const entries = Object.keys(pkg.exports).filter((e) => e !== './package.json').map((e) => (e === '.' ? pkg.name : `${pkg.name}/${e.slice(2)}`));
-    assert.deepEqual(entries.sort(), [pkg.name, `${pkg.name}/backend`, `${pkg.name}/coordinator`, `${pkg.name}/singleton`, `${pkg.name}/rooms`, `${pkg.name}/fluxstack`].sort());
+    assert.deepEqual(entries.sort(), [pkg.name, `${pkg.name}/backend`, `${pkg.name}/coordinator`, `${pkg.name}/singleton`, `${pkg.name}/rooms`, `${pkg.name}/cluster`, `${pkg.name}/fluxstack`].sort());
     const script = `for (const e of ${JSON.stringify(entries)}) { const m = await import(e); if (Object.keys(m).length === 0) throw new Error(e + ' exports nothing'); console.log(e, Object.keys(m).length); }`;
     const imported = run(process.execPath, ['--input-type=module', '-e', script], app);
     assert.equal(imported.trim().split('\n').length, entries.length, imported);
