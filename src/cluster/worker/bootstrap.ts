@@ -5,6 +5,7 @@
  * `drain` the worker stops taking work, lets what is in flight finish within the grace, closes WebSockets with 1012
  * (service restart) and exits 0. Outside a cluster (no slot in the environment) it does nothing.
  */
+import type { ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import { WORKER_ENV, type FromWorker, type ToWorker } from '../messages.js';
@@ -36,6 +37,7 @@ function install(): void {
   const sockets = new Set<Socket>();
   const upgraded = new Set<Socket>();
   let inflight = 0;
+  const responses = new Set<ServerResponse>();
 
   net.Server.prototype.listen = function listen(this: net.Server, ...args: unknown[]): net.Server {
     const port = portOf(args[0]);
@@ -68,9 +70,15 @@ function install(): void {
         upgraded.delete(socket);
       });
     });
-    server.prependListener('request', (_req: unknown, res: { once(e: string, f: () => void): void }) => {
+    server.prependListener('request', (_req: unknown, res: ServerResponse) => {
       inflight++;
-      res.once('close', () => inflight--);
+      responses.add(res);
+      // Draining: this answer ends its connection, so the client's next request goes to another worker.
+      if (draining) res.shouldKeepAlive = false;
+      res.once('close', () => {
+        inflight--;
+        responses.delete(res);
+      });
     });
     server.prependListener('upgrade', (_req: unknown, socket: Socket) => upgraded.add(socket));
   }
@@ -103,6 +111,7 @@ function install(): void {
     if (draining) return;
     draining = true;
     send({ kw: 'draining' });
+    for (const res of responses) if (!res.headersSent) res.shouldKeepAlive = false;
     const server = claimed as (net.Server & { closeIdleConnections?: () => void; closeAllConnections?: () => void }) | null;
     server?.closeIdleConnections?.();
     const end = Date.now() + graceMs;
