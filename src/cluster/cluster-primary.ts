@@ -63,6 +63,7 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
   readonly #held: { socket: Socket; timer: NodeJS.Timeout }[] = [];
   #dispatched = 0;
   #dropped = 0;
+  #connSeq = 0;
   #watch: NodeJS.Timeout | undefined;
   #closing: Promise<void> | null = null;
   #reloading: Promise<void> | null = null;
@@ -119,7 +120,6 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
         () => reject(new ClusterError(ErrorCodes.CLUSTER_NOT_READY, `no worker became ready within ${this.options.readyTimeoutMs} ms`)),
         this.options.readyTimeoutMs,
       );
-      timer.unref();
       this.once('ready', () => {
         clearTimeout(timer);
         resolve(this.#port as number);
@@ -250,6 +250,18 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
       case 'draining':
         w.state = 'draining';
         break;
+      case 'took': {
+        // The worker holds its own descriptor now: closing ours does not end the connection.
+        w.unacked.get(m.id)?.destroy();
+        w.unacked.delete(m.id);
+        break;
+      }
+      case 'refused': {
+        const s = w.unacked.get(m.id);
+        w.unacked.delete(m.id);
+        if (s !== undefined && !s.destroyed) this.#dispatch(s);
+        break;
+      }
     }
   }
 
@@ -277,6 +289,7 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
 
   #onExit(slot: WorkerSlot, w: WorkerProcess, code: number | null, signal: string | null): void {
     w.state = 'exited';
+    this.#rescueOrphans(w);
     this.#dropBackend(w);
     if (slot.current === w) slot.current = null;
     if (w.expected || this.#closing) return;
@@ -296,6 +309,25 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
       this.#spawn(slot);
     }, decision.delayMs);
     slot.respawnTimer.unref();
+  }
+
+  /**
+   * Connections handed to `w` that it never took go to another worker (or the hold, while none is ready). Only once
+   * its IPC channel has been read to the end (`connected` turns false at EOF), so a `took` still in the pipe at
+   * 'exit' is not missed: a connection the worker took may have been read, and must not be handed on.
+   */
+  #rescueOrphans(w: WorkerProcess, waitedMs = 0): void {
+    if (w.unacked.size === 0) return;
+    if (w.child.connected && waitedMs < 1000) {
+      setTimeout(() => this.#rescueOrphans(w, waitedMs + 10), 10).unref();
+      return;
+    }
+    // `took` messages parsed before EOF are emitted on the next tick: take them into account first.
+    process.nextTick(() => {
+      const orphans = [...w.unacked.values()];
+      w.unacked.clear();
+      for (const s of orphans) if (!s.destroyed) this.#dispatch(s);
+    });
   }
 
   #checkHung(): void {
@@ -407,11 +439,17 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
     }
     const w = picked.w;
     w.sentSinceStats++;
-    w.child.send({ kw: 'conn' }, socket, { keepOpen: false }, (err) => {
+    const id = ++this.#connSeq;
+    // Our descriptor stays open until the worker says it took the connection: one that dies first never read a
+    // byte of it, and another worker gets it (Node keeps a handle sent to a child that dies before its ACK open
+    // forever, and never calls back the sends queued behind it).
+    w.unacked.set(id, socket);
+    w.child.send({ kw: 'conn', id }, socket, { keepOpen: true }, (err) => {
       if (err === null) {
         this.#dispatched++;
         return;
       }
+      if (!w.unacked.delete(id)) return;
       // The worker went away between the pick and the send: another one gets it.
       if (tries < 3 && !socket.destroyed) this.#dispatch(socket, tries + 1);
       else socket.destroy();

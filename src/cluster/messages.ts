@@ -27,13 +27,17 @@ export type FromWorker =
   | { readonly kw: 'listen'; readonly port: number; readonly bound?: number }
   | { readonly kw: 'ready' }
   | { readonly kw: 'stats'; readonly stats: WorkerStats }
-  | { readonly kw: 'draining' };
+  | { readonly kw: 'draining' }
+  /** The connection `id` is this worker's now (the primary closes its descriptor). */
+  | { readonly kw: 'took'; readonly id: number }
+  /** Draining: the connection `id` was not read (the primary gives it to another worker). */
+  | { readonly kw: 'refused'; readonly id: number };
 
 export type ToWorker =
   /** The primary listens on `port`: the worker's server may say it is listening. */
   | { readonly kw: 'listening'; readonly port: number }
   /** A client connection, as the handle sent with it. */
-  | { readonly kw: 'conn' }
+  | { readonly kw: 'conn'; readonly id: number }
   /** Stop accepting, finish what is in flight within `graceMs`, then exit 0. */
   | { readonly kw: 'drain'; readonly graceMs: number };
 
@@ -44,6 +48,9 @@ export function fromWorker(m: unknown): FromWorker | null {
   switch (kw) {
     case 'listen':
       return Number.isInteger((m as { port?: unknown }).port) ? (m as FromWorker) : null;
+    case 'took':
+    case 'refused':
+      return Number.isInteger((m as { id?: unknown }).id) ? (m as FromWorker) : null;
     case 'ready':
     case 'draining':
       return m as FromWorker;

@@ -3,6 +3,7 @@
  * that fills it now, what it last reported, and its respawn policy.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { WorkerStats } from './messages.js';
 import { RespawnPolicy, type RespawnOptions } from './respawn-policy.js';
 
@@ -20,6 +21,8 @@ export interface WorkerProcess {
   /** Set when the primary asked it to go (drain, kill): its exit is not a crash. */
   expected: boolean;
   hungSince: number;
+  /** Connections sent to it that it has not yet said it took, by id (the primary's descriptor is still open). */
+  readonly unacked: Map<number, Socket>;
   /** Per-request mode: its backend in the primary's gateway. */
   backend: { readonly id: string; readonly url: string } | null;
   /** Per-request mode: it said ready (it joins the gateway once it also listens). */
@@ -41,5 +44,5 @@ export class WorkerSlot {
 }
 
 export function workerProcess(child: ChildProcess, now: number): WorkerProcess {
-  return { child, startedAt: now, state: 'starting', stats: null, lastStatsAt: now, sentSinceStats: 0, expected: false, hungSince: 0, backend: null, readyAsked: false };
+  return { child, startedAt: now, state: 'starting', stats: null, lastStatsAt: now, sentSinceStats: 0, expected: false, hungSince: 0, unacked: new Map(), backend: null, readyAsked: false };
 }

@@ -13,6 +13,8 @@ import { StatsSampler } from './stats-sampler.js';
 
 /** A WebSocket close frame from the server side: 1012, service restart. */
 const CLOSE_1012 = Buffer.from([0x88, 0x02, 0x03, 0xf4]);
+/** Draining: a kept-alive connection idle this long is closed by the worker (ms). */
+const IDLE_CLOSE_MS = 250;
 
 const inCluster = process.env[WORKER_ENV.slot] !== undefined && typeof process.send === 'function';
 /** Once per process, even when the app loads another copy of keyway-node than the one that started it. */
@@ -36,6 +38,8 @@ function install(): void {
   let draining = false;
   const sockets = new Set<Socket>();
   const upgraded = new Set<Socket>();
+  /** Sockets with no request in progress, and since when. */
+  const idleSince = new Map<Socket, number>();
   let inflight = 0;
   const responses = new Set<ServerResponse>();
 
@@ -65,13 +69,19 @@ function install(): void {
   function track(server: net.Server): void {
     server.prependListener('connection', (socket: Socket) => {
       sockets.add(socket);
+      idleSince.set(socket, Date.now());
       socket.once('close', () => {
         sockets.delete(socket);
         upgraded.delete(socket);
+        idleSince.delete(socket);
       });
     });
-    server.prependListener('request', (_req: unknown, res: ServerResponse) => {
+    server.prependListener('request', (req: { socket: Socket }, res: ServerResponse) => {
       inflight++;
+      idleSince.delete(req.socket);
+      res.once('finish', () => {
+        if (!req.socket.destroyed) idleSince.set(req.socket, Date.now());
+      });
       responses.add(res);
       // Draining: this answer ends its connection, so the client's next request goes to another worker.
       if (draining) res.shouldKeepAlive = false;
@@ -94,9 +104,11 @@ function install(): void {
       if (!explicit) send({ kw: 'ready' });
     } else if (m.kw === 'conn' && handle instanceof net.Socket && claimed !== null) {
       if (draining) {
+        send({ kw: 'refused', id: m.id });
         handle.destroy();
         return;
       }
+      send({ kw: 'took', id: m.id });
       claimed.emit('connection', handle);
       handle.resume();
     } else if (m.kw === 'drain') {
@@ -113,11 +125,13 @@ function install(): void {
     send({ kw: 'draining' });
     for (const res of responses) if (!res.headersSent) res.shouldKeepAlive = false;
     const server = claimed as (net.Server & { closeIdleConnections?: () => void; closeAllConnections?: () => void }) | null;
-    server?.closeIdleConnections?.();
+    // A kept-alive connection in use is ended by its next answer (above); only one idle for a while is closed
+    // from here: a client may send on an idle socket at the moment it is closed, and that request is reset.
     const end = Date.now() + graceMs;
     while (Date.now() < end && (inflight > 0 || sockets.size > upgraded.size)) {
+      const now = Date.now();
+      for (const [s, at] of idleSince) if (!upgraded.has(s) && now - at >= IDLE_CLOSE_MS) s.destroy();
       await new Promise((r) => setTimeout(r, 25));
-      server?.closeIdleConnections?.();
     }
     for (const s of upgraded) if (s.writable) s.write(CLOSE_1012);
     server?.closeAllConnections?.();
