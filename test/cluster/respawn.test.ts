@@ -18,19 +18,11 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { until } from '../helpers/wait.js';
 import { APP, slotsOf, Load, makeCluster, startCluster, stopClusters } from './rig.js';
+import { alive } from '../helpers/process.js';
 
 const PRIMARY = fileURLToPath(new URL('./fixtures/primary.js', import.meta.url));
 
 after(stopClusters);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('a worker that crashes at boot: delays 100, 200, 400, 800 ms, gaps at least those, given up after 5; start() rejects', { timeout: 30_000 }, async () => {
   const rig = makeCluster({

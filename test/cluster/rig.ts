@@ -8,6 +8,7 @@
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ClusterPrimary, type ClusterEventMap, type ClusterOptions } from '../../src/cluster/index.js';
+import { alive } from '../helpers/process.js';
 
 export const APP = fileURLToPath(new URL('./fixtures/app.js', import.meta.url));
 
@@ -46,15 +47,6 @@ export async function startCluster(options: Partial<ClusterOptions> = {}): Promi
   const rig = makeCluster(options);
   const port = await rig.primary.start();
   return Object.assign(rig, { port });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Closes every primary made in this file (continuing stopped workers first) and kills any worker still alive after. */

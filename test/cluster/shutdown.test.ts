@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { until } from '../helpers/wait.js';
 import { countBy, slotsOf, get, Load, startCluster, stopClusters } from './rig.js';
+import { alive } from '../helpers/process.js';
 
 after(stopClusters);
 
@@ -51,15 +52,6 @@ function slow(port: number, ms: number): { outcome: Slow; done: Promise<void> } 
     req.end();
   });
   return { outcome, done };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('close() under load: every request accepted before it is answered, workers exit, within graceMs + 1 s', { timeout: 30_000 }, async () => {

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { request } from '../helpers/http.js';
 import { until, within } from '../helpers/wait.js';
+import { alive } from '../helpers/process.js';
 
 const START = fileURLToPath(new URL('../../../examples/rooms-chat/start.mjs', import.meta.url));
 const CLIENT_JS = new URL('../../../examples/rooms-chat/public/chat-client.js', import.meta.url).href;
@@ -386,11 +387,3 @@ describe('rooms-chat example: three instances behind the gateway, one killed wit
   });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
