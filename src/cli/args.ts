@@ -19,6 +19,8 @@ export interface CliArgs {
   readonly workers?: number | 'auto';
   /** `cluster`: how long a draining worker may finish its in-flight work (ms). */
   readonly graceMs?: number;
+  /** `cluster`: serve /status and /metrics on this loopback port. */
+  readonly statusPort?: number;
 }
 
 export class UsageError extends Error {
@@ -36,7 +38,7 @@ Commands:
   check --config FILE                         validate a config and print it resolved, secrets masked
   reload --pid-file F | --pid N               ask a running gateway to re-read its config (sends SIGHUP)
   demo [--port N]                             three demo backends behind a gateway (default port 8080)
-  cluster APP [--workers N|auto] [--port N] [--host H] [--grace-ms N] [--pid-file F] [-- APP ARGS]
+  cluster APP [--workers N|auto] [--port N] [--host H] [--grace-ms N] [--status-port N] [--pid-file F] [-- ARGS]
                                               run an unchanged app (it calls listen()) on every core; SIGHUP
                                               reloads the workers one at a time, SIGTERM drains them
   cluster reload --pid-file F | --pid N       rolling reload of a running cluster (sends SIGHUP)
@@ -62,6 +64,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         pid: { type: 'string' },
         workers: { type: 'string', short: 'w' },
         'grace-ms': { type: 'string' },
+        'status-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -85,16 +88,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   return { command, config: values.config, port: parsePort(values.port), host: values.host, pidFile: values['pid-file'], pid };
 }
 
-function parsePort(value: string | undefined): number | undefined {
+function parsePort(value: string | undefined, flag = '--port'): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 0 || n > 65535) throw new UsageError(`--port: must be an integer from 0 to 65535, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < 0 || n > 65535) throw new UsageError(`${flag}: must be an integer from 0 to 65535, got "${value}"`);
   return n;
 }
 
 function clusterArgs(
   rest: string[],
-  values: { port?: string; host?: string; 'pid-file'?: string; pid?: string; workers?: string; 'grace-ms'?: string },
+  values: { port?: string; host?: string; 'pid-file'?: string; pid?: string; workers?: string; 'grace-ms'?: string; 'status-port'?: string },
   none: Omit<CliArgs, 'command'>,
 ): CliArgs {
   if (rest[0] === 'reload') {
@@ -116,5 +119,6 @@ function clusterArgs(
     graceMs = Number(values['grace-ms']);
     if (!/^\d+$/.test(values['grace-ms'])) throw new UsageError(`--grace-ms: must be a whole number of ms, got "${values['grace-ms']}"`);
   }
-  return { command: 'cluster', ...none, port: parsePort(values.port), host: values.host, pidFile: values['pid-file'], script, scriptArgs: rest.slice(1), workers, graceMs };
+  const statusPort = values['status-port'] === undefined ? undefined : parsePort(values['status-port'], '--status-port');
+  return { command: 'cluster', ...none, port: parsePort(values.port), host: values.host, pidFile: values['pid-file'], script, scriptArgs: rest.slice(1), workers, graceMs, statusPort };
 }

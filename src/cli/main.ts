@@ -87,6 +87,7 @@ function clusterOf(args: CliArgs): ClusterPrimary {
     port: args.port,
     host: args.host,
     graceMs: args.graceMs,
+    statusPort: args.statusPort,
     logger: createLogger(),
   });
 }

@@ -39,6 +39,10 @@ export interface ClusterOptions {
   readonly respawn?: Partial<RespawnOptions>;
   /** Added to every worker's environment. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Serve `GET /status` (JSON) and `GET /metrics` (Prometheus) on this port (0: any free one). Default: none. */
+  readonly statusPort?: number;
+  /** Where the status endpoint listens. Default `127.0.0.1` (loopback only: it has no token). */
+  readonly statusHost?: string;
   readonly logger?: Logger;
 }
 
@@ -57,6 +61,8 @@ export interface ResolvedClusterOptions {
   readonly graceMs: number;
   readonly respawn: RespawnOptions;
   readonly env: Readonly<Record<string, string>>;
+  readonly statusPort: number | undefined;
+  readonly statusHost: string;
 }
 
 export const CLUSTER_DEFAULTS = {
@@ -108,5 +114,7 @@ export function resolveClusterOptions(o: ClusterOptions): ResolvedClusterOptions
       stableMs: whole('respawn.stableMs', r.stableMs ?? d.stableMs, 1),
     },
     env: { ...(o.env ?? {}) },
+    statusPort: o.statusPort === undefined ? undefined : whole('statusPort', o.statusPort, 0),
+    statusHost: o.statusHost ?? '127.0.0.1',
   });
 }

@@ -13,32 +13,19 @@ import type { Socket } from 'node:net';
 import { ErrorCodes, ClusterError } from '../errors.js';
 import type { Logger } from '../types.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
-import { fromWorker, WORKER_ENV, type WorkerStats } from './messages.js';
+import { fromWorker, WORKER_ENV } from './messages.js';
 import { pickWorker, type Candidate } from './pick-worker.js';
 import { RequestBalancer } from './request-balancer.js';
-import { WorkerSlot, workerProcess, type WorkerProcess, type WorkerState } from './worker-slot.js';
+import { clusterRegistry } from './cluster-metrics.js';
+import { portOf, startStatusServer } from './status-server.js';
+import type { Server as HttpServer } from 'node:http';
+import type { ClusterStatus } from './cluster-status.js';
+import { WorkerSlot, workerProcess, type WorkerProcess } from './worker-slot.js';
 
 const BOOTSTRAP = new URL('./worker/bootstrap.js', import.meta.url).href;
 /** Connections held while no worker is ready (a respawn, the first start), and for how long. */
 const MAX_HELD = 1000;
 const HOLD_MS = 5000;
-
-export interface WorkerStatus {
-  readonly slot: number;
-  readonly pid: number | undefined;
-  readonly state: WorkerState;
-  readonly restarts: number;
-  readonly stats: WorkerStats | null;
-}
-
-export interface ClusterStatus {
-  readonly port: number | undefined;
-  readonly workers: readonly WorkerStatus[];
-  /** Connections handed to workers since the start. */
-  readonly dispatched: number;
-  /** Connections closed because no worker was ready within the hold time (or too many waited). */
-  readonly dropped: number;
-}
 
 export interface ClusterEventMap {
   /** A worker is in rotation. */
@@ -71,6 +58,7 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
   readonly #balancer: RequestBalancer | null;
   /** Per-request mode: backend id -> its worker. */
   readonly #backends = new Map<string, WorkerProcess>();
+  #statusServer: HttpServer | null = null;
 
   constructor(options: ClusterOptions) {
     super();
@@ -83,6 +71,11 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
       this.options.balance === 'request'
         ? new RequestBalancer((id) => this.#backends.get(id) ?? null, this.#log)
         : null;
+  }
+
+  /** The status endpoint's port, once it listens (with `statusPort`). */
+  get statusPort(): number | undefined {
+    return this.#statusServer === null ? undefined : portOf(this.#statusServer);
   }
 
   /** The port the cluster listens on, once it does. */
@@ -130,7 +123,12 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
       });
     });
     try {
-      return await ready;
+      const port = await ready;
+      if (this.options.statusPort !== undefined) {
+        const status = (): ClusterStatus => this.status;
+        this.#statusServer = await startStatusServer(this.options.statusPort, this.options.statusHost, status, clusterRegistry(status));
+      }
+      return port;
     } catch (err) {
       await this.close();
       throw err;
@@ -184,6 +182,11 @@ export class ClusterPrimary extends EventEmitter<ClusterEventMap> {
       );
       await closed;
       await balancer;
+      if (this.#statusServer !== null) {
+        const s = this.#statusServer;
+        s.closeAllConnections();
+        await new Promise<void>((r) => s.close(() => r()));
+      }
     })();
     return this.#closing;
   }

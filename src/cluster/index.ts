@@ -7,7 +7,8 @@
 import { ClusterPrimary } from './cluster-primary.js';
 import type { ClusterOptions } from './cluster-options.js';
 
-export { ClusterPrimary, type ClusterEventMap, type ClusterStatus, type WorkerStatus } from './cluster-primary.js';
+export { ClusterPrimary, type ClusterEventMap } from './cluster-primary.js';
+export type { ClusterStatus, WorkerStatus } from './cluster-status.js';
 export { CLUSTER_DEFAULTS, type ClusterOptions } from './cluster-options.js';
 export type { WorkerStats } from './messages.js';
 export { signalReady, isClusterWorker } from './worker/bootstrap.js';
