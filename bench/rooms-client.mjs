@@ -32,7 +32,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
+import { send, serveCommands } from './lib/child-rpc.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const SIO = config.proto === 'socket.io';
@@ -42,7 +42,6 @@ const ROOMS = config.rooms;
 const PER = config.perInstance;
 /** Instances each room's members are on: room r on instances r, r + 1, ... (mod n), its members split evenly. */
 const SPREAD = config.spread ?? config.ports.length;
-const send = (m) => process.stdout.write(`${JSON.stringify(m)}\n`);
 const now = () => performance.now();
 
 /** Pads the data to 1 KB of JSON: `{"r":99,"n":12345,"g":123456,"t":12345.678,"p":"..."}`. */
@@ -536,21 +535,4 @@ const commands = {
   },
 };
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  let m;
-  try {
-    m = JSON.parse(line);
-  } catch {
-    return;
-  }
-  const fn = commands[m.cmd];
-  if (fn === undefined) return send({ ev: 'failed', id: m.id, error: `unknown command ${m.cmd}` });
-  Promise.resolve()
-    .then(() => fn(m))
-    .then(
-      (result) => send({ ev: 'done', id: m.id, result }),
-      (err) => send({ ev: 'failed', id: m.id, error: String(err?.stack ?? err) }),
-    );
-});
-process.stdin.on('end', () => process.exit(0));
-send({ ev: 'ready', pid: process.pid });
+serveCommands(commands);

@@ -28,12 +28,11 @@
 import http from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { send, serveCommands } from './lib/child-rpc.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const DIST = process.env.KEYWAY_BENCH_DIST ?? fileURLToPath(new URL('../dist/', import.meta.url));
-const send = (m) => process.stdout.write(`${JSON.stringify(m)}\n`);
 const log = (s) => process.stderr.write(`${s}\n`);
 
 /** Query of a request's URL (`/path?a=1&b=2`), without URL's cost. */
@@ -299,22 +298,4 @@ const commands = {
   },
 };
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  let m;
-  try {
-    m = JSON.parse(line);
-  } catch {
-    return;
-  }
-  const fn = commands[m.cmd];
-  if (fn === undefined) return send({ ev: 'failed', id: m.id, error: `unknown command ${m.cmd}` });
-  Promise.resolve()
-    .then(() => fn(m))
-    .then(
-      (result) => send({ ev: 'done', id: m.id, result }),
-      (err) => send({ ev: 'failed', id: m.id, error: String(err?.stack ?? err) }),
-    );
-});
-// The parent went away (its stdin pipe closed): nobody reads the answers any more.
-process.stdin.on('end', () => process.exit(0));
-send({ ev: 'ready', pid: process.pid });
+serveCommands(commands);

@@ -19,20 +19,23 @@
  * --profile DIR writes a CPU profile of every instance over the window phase (node:inspector) to DIR; summarise one
  * with `node bench/profile.mjs FILE`. ROOMS_BENCH_LOG=1 copies every child's output to stderr.
  */
-import { EventEmitter } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { cpuSeconds, freePort, killOnExit, LOAD_CPU, memory, pinSelf, PROXY_CPU, startPinned, stop, stopAll, waitForPort } from './lib/procs.mjs';
+import { cpuSeconds, freePort, killOnExit, LOAD_CPU, memory, pinSelf, PROXY_CPU, startPinned, stopAll, waitForPort } from './lib/procs.mjs';
 import { distDir, ensureBuild, ensureCommands, REPO, snapshotDist } from './lib/setup.mjs';
+import { CommandChild } from './lib/child-rpc.mjs';
+
+/** A bench child process pinned to `cpu`, running `script` with `config`, driven by commands. */
+const startChild = (label, cpu, script, config) =>
+  new CommandChild(label, startPinned(cpu, process.execPath, [script, JSON.stringify(config)], { log: process.env.ROOMS_BENCH_LOG === '1' }));
 
 const { values: args } = parseArgs({
   options: {
@@ -117,75 +120,6 @@ const SERVER_CPU = PROXY_CPU;
 const CLIENT_CPU = LOAD_CPU;
 const NODE_PEERS = ['socket.io', 'socket.io-client', '@socket.io/redis-adapter', '@socket.io/redis-streams-adapter', 'ws', 'ioredis'];
 
-/** One child process (an instance or the client), spoken to over its stdin/stdout. */
-class Child extends EventEmitter {
-  #pending = new Map();
-  #next = 0;
-
-  constructor(label, cpu, script, config) {
-    super();
-    this.label = label;
-    this.child = startPinned(cpu, process.execPath, [script, JSON.stringify(config)], { log: process.env.ROOMS_BENCH_LOG === '1' });
-    this.pid = this.child.pid;
-    this.ready = new Promise((resolve, reject) => {
-      this.once('ready', resolve);
-      this.once('gone', reject);
-    });
-    this.ready.catch(() => {});
-    createInterface({ input: this.child.stdout }).on('line', (line) => this.#onLine(line));
-    // 'close': after its output has been read too (for the error message).
-    this.child.on('close', (code, signal) => {
-      const err = new Error(`${label} exited (${code ?? signal}):\n${this.child.output.slice(-3000)}`);
-      this.emit('gone', err);
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-    });
-  }
-
-  #onLine(line) {
-    let m;
-    try {
-      m = JSON.parse(line);
-    } catch {
-      return;
-    }
-    const p = this.#pending.get(m.id);
-    if (m.ev === 'measuring') return p?.onMeasuring?.();
-    if (m.ev === 'measured') return p?.onMeasured?.();
-    if (m.ev === 'done' || m.ev === 'failed') {
-      if (p === undefined) return;
-      this.#pending.delete(m.id);
-      clearTimeout(p.timer);
-      return m.ev === 'done' ? p.resolve(m.result) : p.reject(new Error(`${this.label}: ${m.error}`));
-    }
-    this.emit(m.ev, m);
-  }
-
-  command(cmd, params = {}, { timeoutMs = 10_000, onMeasuring, onMeasured } = {}) {
-    const id = ++this.#next;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`${this.label}: ${cmd} gave no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer, onMeasuring, onMeasured });
-      this.child.stdin.write(`${JSON.stringify({ id, cmd, ...params })}\n`);
-    });
-  }
-
-  get alive() {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async close() {
-    if (!this.alive) return;
-    const gone = new Promise((resolve) => this.child.once('exit', resolve));
-    await this.command('exit', {}, { timeoutMs: 3000 }).catch(() => undefined);
-    // It exits by itself once it answered (writing its CPU profile first, with --profile); SIGTERM if it does not.
-    await Promise.race([gone, sleep(5000)]);
-    await stop(this.child, 1000);
-  }
-}
 
 async function started(child, limitMs = 20_000) {
   await Promise.race([child.ready, sleep(limitMs).then(() => Promise.reject(new Error(`${child.label} not ready after ${limitMs / 1000} s`)))]);
@@ -306,12 +240,12 @@ async function runPeer(peer, round, url, redis, redisPid) {
     for (let i = 0; i < settings.instances; i++) {
       const port = await freePort();
       ports.push(port);
-      instances.push(new Child(`${peer} instance ${i}`, SERVER_CPU, INSTANCE, { peer, redis: url, prefix, port }));
+      instances.push(startChild(`${peer} instance ${i}`, SERVER_CPU, INSTANCE, { peer, redis: url, prefix, port }));
     }
     await Promise.all(instances.map((c) => started(c)));
     await Promise.all(ports.map((p) => waitForPort(p)));
     client = await started(
-      new Child(`${peer} client`, CLIENT_CPU, CLIENT, {
+      startChild(`${peer} client`, CLIENT_CPU, CLIENT, {
         proto: peer === 'keyway' ? 'keyway' : 'socket.io',
         client: settings.client,
         ports,

@@ -25,9 +25,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { send, serveCommands } from './lib/child-rpc.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const DIST = process.env.KEYWAY_BENCH_DIST ?? fileURLToPath(new URL('../dist/', import.meta.url));
@@ -35,7 +35,6 @@ const DIST = process.env.KEYWAY_BENCH_DIST ?? fileURLToPath(new URL('../dist/', 
 const DEADLINE_MS = 5000;
 const DRAIN_LIMIT_MS = DEADLINE_MS + 1000;
 
-const send = (m) => process.stdout.write(`${JSON.stringify(m)}\n`);
 const wallNow = () => performance.timeOrigin + performance.now();
 const connect = (url) => {
   const client = new Redis(url, { maxRetriesPerRequest: 1, connectionName: 'keyway-bench' });
@@ -306,22 +305,4 @@ const commands = {
   },
 };
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  let m;
-  try {
-    m = JSON.parse(line);
-  } catch {
-    return;
-  }
-  const fn = commands[m.cmd];
-  if (fn === undefined) return send({ ev: 'failed', id: m.id, error: `unknown command ${m.cmd}` });
-  Promise.resolve()
-    .then(() => fn(m))
-    .then(
-      (result) => send({ ev: 'done', id: m.id, result }),
-      (err) => send({ ev: 'failed', id: m.id, error: String(err?.stack ?? err) }),
-    );
-});
-// The parent went away (its stdin pipe closed): nobody reads the answers any more.
-process.stdin.on('end', () => process.exit(0));
-send({ ev: 'ready', pid: process.pid, instanceId: instance.instanceId, role: instance.role() });
+serveCommands(commands, { instanceId: instance.instanceId, role: instance.role() });

@@ -11,18 +11,18 @@
  * --quick: 3 s per measurement instead of 10 s (latency) and 5 s (throughput); --rounds N splits each candidate's
  * latency time into N rounds (default 2, quick 1), alternating the order. Prints markdown tables; writes nothing.
  */
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, freePort, killOnExit, LOAD_CPU, pinSelf, PROXY_CPU, startPinned, stop, stopAll, waitForPort } from './lib/procs.mjs';
+import { cpuSeconds, freePort, killOnExit, LOAD_CPU, pinSelf, PROXY_CPU, startPinned, stopAll, waitForPort } from './lib/procs.mjs';
 import { distDir, ensureBuild, snapshotDist } from './lib/setup.mjs';
+import { CommandChild } from './lib/child-rpc.mjs';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, help: { type: 'boolean', default: false } },
@@ -66,76 +66,10 @@ const TARGETS = { addedP50Ms: 0.5, addedP99Ms: 2, failoverMs: 1000 };
 const SEED_TTL_MS = 30_000;
 const wallNow = () => performance.timeOrigin + performance.now();
 
-/** One child process of `bench/singleton-instance.mjs`, spoken to over its stdin/stdout. */
-class Instance extends EventEmitter {
-  #pending = new Map();
-  #next = 0;
-
-  constructor(label, cpu, config) {
-    super();
-    this.label = label;
-    this.child = startPinned(cpu, process.execPath, [HELPER, JSON.stringify(config)]);
-    this.pid = this.child.pid;
-    this.ready = new Promise((resolve, reject) => {
-      this.once('ready', resolve);
-      this.once('gone', reject);
-    });
-    this.ready.catch(() => {});
-    createInterface({ input: this.child.stdout }).on('line', (line) => this.#onLine(line));
-    this.child.on('exit', (code, signal) => {
-      const err = new Error(`${label} exited (${code ?? signal}):\n${this.child.output.slice(-3000)}`);
-      this.emit('gone', err);
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-    });
-  }
-
-  #onLine(line) {
-    let m;
-    try {
-      m = JSON.parse(line);
-    } catch {
-      return;
-    }
-    const p = this.#pending.get(m.id);
-    if (m.ev === 'measuring') return p?.onMeasuring?.();
-    if (m.ev === 'done' || m.ev === 'failed') {
-      if (p === undefined) return;
-      this.#pending.delete(m.id);
-      clearTimeout(p.timer);
-      return m.ev === 'done' ? p.resolve(m.result) : p.reject(new Error(`${this.label}: ${m.error}`));
-    }
-    this.emit(m.ev, m);
-  }
-
-  /** Sends `cmd`; rejects after `timeoutMs`. `onMeasuring` runs when the child's warm-up is over. */
-  command(cmd, params = {}, { timeoutMs = 10_000, onMeasuring } = {}) {
-    const id = ++this.#next;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`${this.label}: ${cmd} gave no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer, onMeasuring });
-      this.child.stdin.write(`${JSON.stringify({ id, cmd, ...params })}\n`);
-    });
-  }
-
-  get alive() {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Asks the instance to close (an owner releases), then makes sure the process is gone. */
-  async close() {
-    if (!this.alive) return;
-    await this.command('exit', {}, { timeoutMs: 3000 }).catch(() => undefined);
-    await stop(this.child, 1000);
-  }
-}
 
 /** Starts an instance and waits for it to be ready; `role`, when given, must be the role it reports. */
 async function startInstance(label, cpu, config, role) {
-  const inst = new Instance(label, cpu, config);
+  const inst = new CommandChild(label, startPinned(cpu, process.execPath, [HELPER, JSON.stringify(config)]));
   const ready = await Promise.race([inst.ready, sleep(20_000).then(() => Promise.reject(new Error(`${label} not ready after 20 s`)))]);
   inst.instanceId = ready.instanceId;
   if (role !== undefined && ready.role !== role) throw new Error(`${label} started as ${ready.role}, expected ${role}`);
