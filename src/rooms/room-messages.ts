@@ -93,19 +93,22 @@ export function toMessage(room: string, env: Envelope): RoomMessage | null {
   }
   const origin = body.o;
   if (typeof origin !== 'string') return null;
-  const base = { room, epoch: env.epoch, seq: env.seq, origin };
+  const { epoch, seq } = env;
+  // One object per message, built directly (no shared base spread into it): this runs for every delivery.
   switch (env.kind) {
     case 'e':
-      return typeof body.e === 'string' ? { type: 'event', ...base, event: body.e, data: body.d } : null;
+      return typeof body.e === 'string' ? { type: 'event', room, epoch, seq, origin, event: body.e, data: body.d } : null;
     case 'j':
-      return typeof body.m === 'string' ? { type: 'join', ...base, member: body.m, meta: body.d ?? null } : null;
+      return typeof body.m === 'string' ? { type: 'join', room, epoch, seq, origin, member: body.m, meta: body.d ?? null } : null;
     case 'l':
-      return typeof body.m === 'string' && (body.r === 'left' || body.r === 'expired') ? { type: 'leave', ...base, member: body.m, reason: body.r } : null;
+      return typeof body.m === 'string' && (body.r === 'left' || body.r === 'expired')
+        ? { type: 'leave', room, epoch, seq, origin, member: body.m, reason: body.r }
+        : null;
     case 's': {
       const version = Number(env.ver);
       const patch = body.p;
       if (!Number.isSafeInteger(version) || patch === null || typeof patch !== 'object' || Array.isArray(patch)) return null;
-      return { type: 'state', ...base, version, patch: patch as Record<string, unknown> };
+      return { type: 'state', room, epoch, seq, origin, version, patch: patch as Record<string, unknown> };
     }
     default:
       return null;

@@ -139,8 +139,15 @@ export class RoomStore {
   }
 }
 
-function head(k: RoomKeys, o: AppendOptions): string[] {
-  return [k.channel, String(o.historyLength), String(o.historyMaxAgeMs), o.sharded ? '1' : '0'];
+/** The append arguments of a room, built once per room (it keeps one options object), not per message. */
+const HEADS = new WeakMap<AppendOptions, { readonly keys: RoomKeys; readonly head: readonly string[] }>();
+
+function head(k: RoomKeys, o: AppendOptions): readonly string[] {
+  const cached = HEADS.get(o);
+  if (cached !== undefined && cached.keys === k) return cached.head;
+  const built = [k.channel, String(o.historyLength), String(o.historyMaxAgeMs), o.sharded ? '1' : '0'];
+  HEADS.set(o, { keys: k, head: built });
+  return built;
 }
 
 function presenceKeys(k: RoomKeys): string[] {
